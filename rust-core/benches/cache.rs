@@ -1,0 +1,2 @@
+//! Benchmarks of the token cache.
+fn main() {}

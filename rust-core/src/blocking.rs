@@ -1,0 +1,188 @@
+//! The shared runtime, and a blocking facade for callers without one (the bindings use it).
+
+use std::future::Future;
+use std::sync::OnceLock;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use tokio::runtime::{Handle, Runtime};
+use tokio::task::AbortHandle;
+
+use crate::error::{Error, Result};
+
+static RUNTIME: OnceLock<std::result::Result<Runtime, String>> = OnceLock::new();
+
+/// The runtime the crate runs on when the caller has none: two worker threads named
+/// `twilio-oauth`, created on first use.
+pub fn runtime() -> Result<&'static Runtime> {
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("twilio-oauth")
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| Error::internal(format!("cannot start the tokio runtime: {e}")))
+}
+
+/// A handle to run background work on: the caller's runtime if there is one, else ours.
+pub(crate) fn handle() -> Result<Handle> {
+    match Handle::try_current() {
+        Ok(h) => Ok(h),
+        Err(_) => runtime().map(|r| r.handle().clone()),
+    }
+}
+
+pub(crate) fn spawn_detached(fut: impl Future<Output = ()> + Send + 'static) {
+    match handle() {
+        Ok(h) => {
+            h.spawn(fut);
+        }
+        Err(e) => tracing::error!(error = %e, "cannot start a background refresh"),
+    }
+}
+
+/// A future running on the shared runtime, which a thread can wait for (with a timeout, so a
+/// binding can check for Ctrl-C between waits) or cancel.
+#[derive(Debug)]
+pub struct Task<T> {
+    rx: mpsc::Receiver<Result<T>>,
+    abort: Option<AbortHandle>,
+    early: Option<Result<T>>,
+}
+
+impl<T: Send + 'static> Task<T> {
+    /// Waits for the result.
+    pub fn wait(mut self) -> Result<T> {
+        if let Some(r) = self.early.take() {
+            return r;
+        }
+        self.rx
+            .recv()
+            .unwrap_or_else(|_| Err(Error::internal("the task ended without a result")))
+    }
+
+    /// Waits up to `timeout`; `None` when the task is still running.
+    pub fn wait_timeout(&mut self, timeout: Duration) -> Option<Result<T>> {
+        if let Some(r) = self.early.take() {
+            return Some(r);
+        }
+        match self.rx.recv_timeout(timeout) {
+            Ok(r) => Some(r),
+            Err(mpsc::RecvTimeoutError::Timeout) => None,
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                Some(Err(Error::internal("the task ended without a result")))
+            }
+        }
+    }
+
+    /// Cancels the task: its future is dropped at its next await point, and `wait` returns
+    /// [`Error::Cancelled`].
+    pub fn cancel(&self) {
+        if let Some(a) = &self.abort {
+            a.abort();
+        }
+    }
+}
+
+/// Runs `fut` on the shared runtime. A panic inside becomes [`Error::Internal`]; cancelling
+/// the task gives [`Error::Cancelled`].
+pub fn spawn<T, F>(fut: F) -> Task<T>
+where
+    T: Send + 'static,
+    F: Future<Output = Result<T>> + Send + 'static,
+{
+    let (tx, rx) = mpsc::sync_channel(1);
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            return Task {
+                rx,
+                abort: None,
+                early: Some(Err(e)),
+            };
+        }
+    };
+    let handle = rt.spawn(fut);
+    let abort = handle.abort_handle();
+    rt.spawn(async move {
+        let _ = tx.send(join_result(handle.await));
+    });
+    Task {
+        rx,
+        abort: Some(abort),
+        early: None,
+    }
+}
+
+/// Runs `fut` on the shared runtime and awaits it from any executor (used by async bindings
+/// whose event loop is not tokio). Panics become [`Error::Internal`].
+pub async fn run<T, F>(fut: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: Future<Output = Result<T>> + Send + 'static,
+{
+    let rt = runtime()?;
+    join_result(rt.spawn(fut).await)
+}
+
+/// Blocks the current thread until `fut` completes on the shared runtime. Works inside and
+/// outside a runtime (it never nests `block_on`).
+pub fn block_on<T, F>(fut: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: Future<Output = Result<T>> + Send + 'static,
+{
+    spawn(fut).wait()
+}
+
+fn join_result<T>(r: std::result::Result<Result<T>, tokio::task::JoinError>) -> Result<T> {
+    match r {
+        Ok(r) => r,
+        Err(e) if e.is_cancelled() => Err(Error::Cancelled),
+        Err(e) => {
+            let payload = e.into_panic();
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(Error::internal(format!("panic inside twilio-oauth: {message}")))
+        }
+    }
+}
+
+/// Test hook: a call that panics inside the core, so each binding can prove a panic becomes
+/// a typed error instead of an abort.
+#[cfg(feature = "test-hooks")]
+#[allow(clippy::panic)]
+pub async fn panic_for_test() -> Result<()> {
+    panic!("test hook: deliberate panic")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_an_internal_error() {
+        #[allow(clippy::panic)]
+        let err = block_on(async { panic!("boom") as Result<()> }).unwrap_err();
+        assert_eq!(err.kind(), "TwilioOAuthError");
+        assert!(err.to_string().contains("boom"));
+    }
+
+    #[test]
+    fn a_cancelled_task_reports_cancelled() {
+        let mut task = spawn(async {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            Ok(())
+        });
+        assert!(task.wait_timeout(Duration::from_millis(10)).is_none());
+        task.cancel();
+        assert_eq!(task.wait().unwrap_err().kind(), "CancelledError");
+    }
+}

@@ -1,0 +1,314 @@
+//! The one error tree of the crate, shared by every language binding.
+//!
+//! Messages never contain a secret: request bodies are never echoed, and server bodies are kept
+//! only as short, sanitised excerpts.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// Result alias used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong. Each variant is one error kind of the public API
+/// (`ConfigError`, `ApiError`, …), exported as its own class or case in every language.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Bad options: malformed `client_id`, empty secret, non-loopback `http://` URL, missing
+    /// credentials for an endpoint.
+    #[error("configuration error: {message}")]
+    Config {
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// The server answered with an error body.
+    #[error("{0}")]
+    Api(ApiError),
+    /// The server kept answering 429 after all retries.
+    #[error("rate limited: {0}")]
+    RateLimited(ApiError),
+    /// Device flow: the user refused the authorization request.
+    #[error("access denied: {message}")]
+    AccessDenied {
+        /// The server's description.
+        message: String,
+    },
+    /// Device flow: the device code expired before the user approved it.
+    #[error("device code expired: {message}")]
+    ExpiredToken {
+        /// The server's description, or why the client gave up.
+        message: String,
+    },
+    /// Connect, TLS, reset or protocol failure.
+    #[error("transport error: {message}")]
+    Transport {
+        /// What failed.
+        message: String,
+    },
+    /// The request did not complete within the configured timeout.
+    #[error("timed out: {message}")]
+    Timeout {
+        /// What timed out.
+        message: String,
+    },
+    /// A 2xx answer whose body is not a usable token or device authorization.
+    #[error("invalid response (HTTP {status}): {message}; body starts with {excerpt:?}")]
+    InvalidResponse {
+        /// The HTTP status.
+        status: u16,
+        /// Why the body was rejected.
+        message: String,
+        /// The first bytes of the body, sanitised.
+        excerpt: String,
+    },
+    /// The caller cancelled the operation.
+    #[error("cancelled")]
+    Cancelled,
+    /// A token store failed to load, save or delete.
+    #[error("token store error: {message}")]
+    Store {
+        /// What failed.
+        message: String,
+    },
+    /// A bug: a panic or a broken invariant inside the library, caught before it crossed a
+    /// language boundary.
+    #[error("internal error: {message}")]
+    Internal {
+        /// What happened.
+        message: String,
+    },
+}
+
+impl Error {
+    /// The kind's public name, identical in every language (`"ApiError"`, `"TimeoutError"`, …).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Config { .. } => "ConfigError",
+            Error::Api(_) => "ApiError",
+            Error::RateLimited(_) => "RateLimitedError",
+            Error::AccessDenied { .. } => "AccessDeniedError",
+            Error::ExpiredToken { .. } => "ExpiredTokenError",
+            Error::Transport { .. } => "TransportError",
+            Error::Timeout { .. } => "TimeoutError",
+            Error::InvalidResponse { .. } => "InvalidResponseError",
+            Error::Cancelled => "CancelledError",
+            Error::Store { .. } => "StoreError",
+            Error::Internal { .. } => "TwilioOAuthError",
+        }
+    }
+
+    /// The server's error details, for `ApiError` and `RateLimitedError`.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(e) | Error::RateLimited(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status the server answered with, when there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api(e) | Error::RateLimited(e) => Some(e.status),
+            Error::InvalidResponse { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// True for errors worth retrying later (transport, timeout, 429, 5xx).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Transport { .. } | Error::Timeout { .. } | Error::RateLimited(_) => true,
+            Error::Api(e) => e.status >= 500,
+            _ => false,
+        }
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        Error::Config {
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn internal(message: impl Into<String>) -> Self {
+        Error::Internal {
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn invalid_response(status: u16, message: impl Into<String>, body: &[u8]) -> Self {
+        Error::InvalidResponse {
+            status,
+            message: message.into(),
+            excerpt: excerpt(body),
+        }
+    }
+}
+
+/// An error answer from the server, parsed from whichever body shape it used.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: u16,
+    /// Twilio's numeric error code (`321401`, `20003`, …).
+    pub code: Option<i64>,
+    /// The RFC 6749 error string (`invalid_grant`, `authorization_pending`, …).
+    pub error: Option<String>,
+    /// A human-readable message.
+    pub message: String,
+    /// Twilio's documentation link for the code.
+    pub more_info: Option<String>,
+    /// How long the server asked us to wait (`Retry-After`, or `throttled_until`).
+    pub retry_after: Option<Duration>,
+}
+
+impl ApiError {
+    /// Parses an error answer: Twilio's body, RFC 6749, RFC 9457 problem details, or anything
+    /// else (kept as a short excerpt).
+    pub fn from_body(status: u16, body: &[u8], retry_after: Option<Duration>) -> Self {
+        let mut err = ApiError {
+            status,
+            retry_after,
+            ..ApiError::default()
+        };
+        let parsed: Option<serde_json::Map<String, Value>> = serde_json::from_slice(body).ok();
+        let Some(map) = parsed else {
+            err.message = if body.is_empty() {
+                format!("HTTP {status} with an empty body")
+            } else {
+                format!("HTTP {status}: {}", excerpt(body))
+            };
+            return err;
+        };
+        let text = |k: &str| match map.get(k) {
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(sanitize(s, 500)),
+            _ => None,
+        };
+        err.code = map.get("code").and_then(|v| match v {
+            Value::Number(n) => n.as_i64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        });
+        err.error = text("error");
+        err.more_info = text("more_info").or_else(|| text("type"));
+        err.message = text("message")
+            .or_else(|| text("error_description"))
+            .or_else(|| text("detail"))
+            .or_else(|| text("title"))
+            .or_else(|| err.error.clone())
+            .unwrap_or_else(|| format!("HTTP {status}"));
+        if err.retry_after.is_none() {
+            err.retry_after = map
+                .get("throttled_until")
+                .and_then(|v| v.as_str())
+                .and_then(crate::transport::retry_after_from_date);
+        }
+        err
+    }
+
+    /// The RFC 6749 / RFC 8628 error string, also when a Twilio body carries it in `message`.
+    pub fn oauth_error(&self) -> Option<&str> {
+        const KNOWN: [&str; 6] = [
+            "authorization_pending",
+            "slow_down",
+            "access_denied",
+            "expired_token",
+            "invalid_grant",
+            "invalid_client",
+        ];
+        if let Some(e) = self.error.as_deref() {
+            return Some(e);
+        }
+        let message = self.message.to_ascii_lowercase();
+        KNOWN
+            .into_iter()
+            .find(|k| message.contains(k) || message.contains(&k.replace('_', " ")))
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HTTP {}", self.status)?;
+        if let Some(code) = self.code {
+            write!(f, ", code {code}")?;
+        }
+        if let Some(e) = &self.error {
+            write!(f, " ({e})")?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(more) = &self.more_info {
+            write!(f, " (see {more})")?;
+        }
+        Ok(())
+    }
+}
+
+/// The first bytes of a body, made printable.
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    sanitize(&String::from_utf8_lossy(&body[..body.len().min(400)]), 120)
+}
+
+fn sanitize(s: &str, max: usize) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(max)
+        .collect();
+    if s.chars().count() > max {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn twilio_body_is_parsed() {
+        let body = br#"{"code": 20003, "message": "Authenticate", "more_info": "https://www.twilio.com/docs/errors/20003", "status": 401}"#;
+        let e = ApiError::from_body(401, body, None);
+        assert_eq!(e.code, Some(20003));
+        assert_eq!(e.message, "Authenticate");
+        assert_eq!(
+            e.more_info.as_deref(),
+            Some("https://www.twilio.com/docs/errors/20003")
+        );
+    }
+
+    #[test]
+    fn rfc6749_body_is_parsed() {
+        let body = br#"{"error": "invalid_grant", "error_description": "bad code"}"#;
+        let e = ApiError::from_body(400, body, None);
+        assert_eq!(e.error.as_deref(), Some("invalid_grant"));
+        assert_eq!(e.message, "bad code");
+    }
+
+    #[test]
+    fn rfc9457_body_is_parsed() {
+        let body = br#"{"type": "https://example.com/probs/x", "title": "Bad", "status": 400, "code": 322403, "detail": "malformed"}"#;
+        let e = ApiError::from_body(400, body, None);
+        assert_eq!(e.code, Some(322403));
+        assert_eq!(e.message, "malformed");
+        assert_eq!(e.more_info.as_deref(), Some("https://example.com/probs/x"));
+    }
+
+    #[test]
+    fn html_body_keeps_a_short_excerpt() {
+        let body = format!("<html>{}</html>", "x".repeat(1000));
+        let e = ApiError::from_body(502, body.as_bytes(), None);
+        assert!(e.message.starts_with("HTTP 502: <html>"));
+        assert!(e.message.len() < 200);
+    }
+
+    #[test]
+    fn twilio_message_carries_the_oauth_error() {
+        let e = ApiError::from_body(
+            400,
+            br#"{"code": 20001, "message": "authorization_pending", "status": 400}"#,
+            None,
+        );
+        assert_eq!(e.oauth_error(), Some("authorization_pending"));
+    }
+}

@@ -1,0 +1,93 @@
+//! Twilio OAuth for Rust: access tokens, device authorization, refresh and PKCE, with a token
+//! cache that is correct under concurrency.
+//!
+//! One core for every language: the Python, Node, Kotlin and Swift packages and the
+//! `twilio-oauth` command line are thin layers over this crate.
+//!
+//! # Client credentials, cached
+//! ```no_run
+//! # async fn run() -> twilio_oauth::Result<()> {
+//! use twilio_oauth::{OAuthClient, ProviderOptions};
+//! let client = OAuthClient::builder()
+//!     .client_id("OQ0123456789abcdef0123456789abcdef")
+//!     .client_secret("your-client-secret")
+//!     .build()?;
+//! let provider = client.token_provider(ProviderOptions::default());
+//! // Every caller shares one cached token; one request per lifetime however many ask.
+//! let header = provider.authorization_header().await?;
+//! # let _ = header; Ok(()) }
+//! ```
+//!
+//! # Device authorization (RFC 8628)
+//! ```no_run
+//! # async fn run() -> twilio_oauth::Result<()> {
+//! use twilio_oauth::OAuthClient;
+//! let client = OAuthClient::builder()
+//!     .client_id("OQ0123456789abcdef0123456789abcdef")
+//!     .account_sid("AC0123456789abcdef0123456789abcdef")
+//!     .auth_token("your-auth-token")
+//!     .build()?;
+//! let device = client.create_device_code(&["offline_access"], &[]).await?;
+//! println!("Open {} and enter {}", device.verification_uri(), device.user_code());
+//! let token = client.poll_device_token(&device).await?; // waits, honours slow_down
+//! # let _ = token; Ok(()) }
+//! ```
+//!
+//! # Authorization code with PKCE, then refresh
+//! ```no_run
+//! # async fn run(code_from_redirect: &str) -> twilio_oauth::Result<()> {
+//! use twilio_oauth::OAuthClient;
+//! let client = OAuthClient::builder().client_id("OQ0123456789abcdef0123456789abcdef").build()?;
+//! let request = client.authorization_url("myapp://callback", Some("openid offline_access"), None)?;
+//! // Open request.url in a browser; check `state` on the redirect, then:
+//! let token = client
+//!     .exchange_code(code_from_redirect, Some("myapp://callback"), Some(request.code_verifier.secret()))
+//!     .await?;
+//! if let Some(refresh_token) = token.refresh_token() {
+//!     let renewed = client.refresh(refresh_token.secret()).await?;
+//!     # let _ = renewed;
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # Blocking callers
+//! ```no_run
+//! # fn run() -> twilio_oauth::Result<()> {
+//! use twilio_oauth::{OAuthClient, ProviderOptions};
+//! let provider = OAuthClient::from_env()?.token_provider(ProviderOptions::default());
+//! let token = provider.token_blocking()?; // a cache hit never touches the runtime
+//! # let _ = token; Ok(()) }
+//! ```
+
+pub mod blocking;
+mod client;
+pub mod clock;
+mod device;
+mod error;
+mod pkce;
+mod provider;
+mod secret;
+mod store;
+mod token;
+mod transport;
+
+pub use client::{
+    DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, OAuthClient, OAuthClientBuilder,
+    V1TokenRequest, V2TokenRequest,
+};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use device::{DEFAULT_INTERVAL, DEVICE_CODE_GRANT, DeviceAuthorization, SLOW_DOWN_STEP};
+pub use error::{ApiError, Error, Result};
+pub use pkce::{AuthorizationRequest, code_challenge, new_code_verifier};
+pub use provider::{ApiCall, ProviderOptions, Stats, TokenProvider, normalize_scope};
+pub use secret::{
+    AccessToken, AuthToken, ClientSecret, DeviceCode, IdToken, PkceCodeVerifier, RefreshToken,
+    preview,
+};
+pub use store::{FileStore, MemoryStore, TokenStore};
+pub use token::{DEFAULT_LIFETIME, MAX_LIFETIME, Token, decode_claims, decode_header};
+pub use tokio_util::sync::CancellationToken;
+pub use transport::MAX_BODY_BYTES;
+
+/// Re-exported so foreign `TokenStore` implementations can use the same macro.
+pub use async_trait::async_trait;

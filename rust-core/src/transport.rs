@@ -1,0 +1,255 @@
+//! HTTP: one form POST with a capped body, retried on connect errors, 429 and 5xx.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use rand::Rng;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, DATE, RETRY_AFTER};
+use url::Url;
+
+use crate::clock::Clock;
+use crate::error::{ApiError, Error, Result};
+
+/// Bodies larger than this are cut off: a hostile or broken server cannot exhaust memory.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// A `Retry-After` longer than this is not waited for: the caller gets the 429 at once.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+const BACKOFF_BASE: Duration = Duration::from_millis(250);
+const BACKOFF_CAP: Duration = Duration::from_secs(8);
+
+/// A response with a 2xx status, read in full.
+pub(crate) struct Response {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub date: Option<SystemTime>,
+    pub at: Instant,
+    pub wall: SystemTime,
+}
+
+/// Basic-auth credentials of the v1 endpoints.
+pub(crate) struct Basic<'a> {
+    pub user: &'a str,
+    pub password: &'a str,
+}
+
+#[derive(Debug)]
+pub(crate) struct Transport {
+    http: reqwest::Client,
+    clock: Arc<dyn Clock>,
+    max_retries: u32,
+}
+
+impl Transport {
+    pub fn new(
+        timeout: Duration,
+        connect_timeout: Duration,
+        max_retries: u32,
+        user_agent: &str,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(connect_timeout.min(timeout))
+            // A token endpoint never redirects; following one could leak the form elsewhere.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(user_agent)
+            .build()
+            .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Self {
+            http,
+            clock,
+            max_retries,
+        })
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// POSTs a form, retrying what is worth retrying. Non-2xx answers become errors.
+    pub async fn post_form(
+        &self,
+        url: &Url,
+        form: &[(&str, &str)],
+        basic: Option<Basic<'_>>,
+    ) -> Result<Response> {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let mut attempt = 0u32;
+        loop {
+            let outcome = self.send_once(url, &body, basic.as_ref()).await;
+            let wait = match &outcome {
+                Ok(Attempt::Success(_)) => None,
+                Ok(Attempt::Failure(e)) => e.retry_after.or(Some(self.backoff(attempt))).filter(
+                    |_| e.status == 429 || e.status >= 500,
+                ),
+                Err(Error::Transport { .. }) => Some(self.backoff(attempt)),
+                Err(_) => None,
+            };
+            match (outcome, wait) {
+                (Ok(Attempt::Success(r)), _) => return Ok(r),
+                (outcome, Some(wait)) if attempt < self.max_retries && wait <= MAX_RETRY_AFTER => {
+                    tracing::debug!(
+                        attempt,
+                        wait_ms = wait.as_millis() as u64,
+                        outcome = %describe(&outcome),
+                        "retrying token request"
+                    );
+                    self.clock.sleep(wait).await;
+                    attempt += 1;
+                }
+                (Ok(Attempt::Failure(e)), _) if e.status == 429 => {
+                    return Err(Error::RateLimited(e));
+                }
+                (Ok(Attempt::Failure(e)), _) => return Err(Error::Api(e)),
+                (Err(e), _) => return Err(e),
+            }
+        }
+    }
+
+    async fn send_once(
+        &self,
+        url: &Url,
+        body: &str,
+        basic: Option<&Basic<'_>>,
+    ) -> Result<Attempt> {
+        let mut request = self
+            .http
+            .post(url.clone())
+            .header(ACCEPT, "application/json")
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body.to_owned());
+        if let Some(b) = basic {
+            request = request.basic_auth(b.user, Some(b.password));
+        }
+        let mut response = request.send().await.map_err(map_reqwest)?;
+        let at = self.clock.now();
+        let wall = self.clock.system_time();
+        let status = response.status().as_u16();
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let date = header(DATE).and_then(|d| httpdate::parse_http_date(&d).ok());
+        let retry_after = header(RETRY_AFTER).and_then(|v| parse_retry_after(&v, wall));
+        let mut body = Vec::new();
+        let mut truncated = false;
+        while let Some(chunk) = response.chunk().await.map_err(map_reqwest)? {
+            let room = MAX_BODY_BYTES - body.len();
+            if chunk.len() > room {
+                body.extend_from_slice(&chunk[..room]);
+                truncated = true;
+                break;
+            }
+            body.extend_from_slice(&chunk);
+        }
+        if (200..300).contains(&status) {
+            if truncated {
+                return Err(Error::invalid_response(
+                    status,
+                    format!("body is larger than {MAX_BODY_BYTES} bytes"),
+                    &body,
+                ));
+            }
+            return Ok(Attempt::Success(Response {
+                status,
+                body,
+                date,
+                at,
+                wall,
+            }));
+        }
+        Ok(Attempt::Failure(ApiError::from_body(
+            status,
+            &body,
+            retry_after,
+        )))
+    }
+
+    /// Exponential backoff with jitter: 250 ms, 500 ms, 1 s, … capped at 8 s, each scaled by a
+    /// random factor in [0.5, 1) so that many clients do not retry in step.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = BACKOFF_BASE.saturating_mul(1u32 << attempt.min(16));
+        let capped = exp.min(BACKOFF_CAP);
+        capped.mul_f64(rand::rng().random_range(0.5..1.0))
+    }
+}
+
+enum Attempt {
+    Success(Response),
+    Failure(ApiError),
+}
+
+fn describe(outcome: &Result<Attempt>) -> String {
+    match outcome {
+        Ok(Attempt::Success(r)) => format!("HTTP {}", r.status),
+        Ok(Attempt::Failure(e)) => format!("HTTP {}", e.status),
+        Err(e) => e.kind().to_owned(),
+    }
+}
+
+/// Maps a reqwest error, with its cause chain, to our error tree.
+fn map_reqwest(e: reqwest::Error) -> Error {
+    let timeout = e.is_timeout();
+    let e = e.without_url();
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = s.source();
+    }
+    if timeout {
+        Error::Timeout { message }
+    } else {
+        Error::Transport { message }
+    }
+}
+
+/// Parses `Retry-After`: delay-seconds or an HTTP-date.
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    if let Ok(secs) = value.parse::<f64>() {
+        return Duration::try_from_secs_f64(secs).ok();
+    }
+    httpdate::parse_http_date(value)
+        .ok()
+        .map(|at| at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// Parses Twilio's `throttled_until` (an RFC 3339 or HTTP date) into a wait from now.
+pub(crate) fn retry_after_from_date(value: &str) -> Option<Duration> {
+    let now = SystemTime::now();
+    time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(SystemTime::from)
+        .map(|at| at.duration_since(now).unwrap_or(Duration::ZERO))
+        .or_else(|| parse_retry_after(value, now))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        let now = SystemTime::now();
+        assert_eq!(parse_retry_after("3", now), Some(Duration::from_secs(3)));
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(120));
+        let d = parse_retry_after(&later, now).unwrap();
+        assert!(d <= Duration::from_secs(120) && d >= Duration::from_secs(119));
+        assert_eq!(parse_retry_after("soon", now), None);
+        let past = httpdate::fmt_http_date(now - Duration::from_secs(120));
+        assert_eq!(parse_retry_after(&past, now), Some(Duration::ZERO));
+    }
+}
