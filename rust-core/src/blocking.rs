@@ -150,7 +150,9 @@ fn join_result<T>(r: std::result::Result<Result<T>, tokio::task::JoinError>) -> 
                 .map(|s| (*s).to_owned())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            Err(Error::internal(format!("panic inside twilio-oauth: {message}")))
+            Err(Error::internal(format!(
+                "panic inside twilio-oauth: {message}"
+            )))
         }
     }
 }

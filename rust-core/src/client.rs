@@ -165,7 +165,10 @@ impl OAuthClientBuilder {
             .client_secret
             .clone()
             .or_else(|| env("TWILIO_CLIENT_SECRET"));
-        if client_secret.as_deref().is_some_and(|s| s.trim().is_empty()) {
+        if client_secret
+            .as_deref()
+            .is_some_and(|s| s.trim().is_empty())
+        {
             return Err(Error::config(
                 "client_secret is empty; leave it unset for a public client",
             ));
@@ -223,7 +226,10 @@ fn validate_sid(name: &str, value: &str, prefix: &str) -> Result<()> {
             if value.starts_with(prefix) {
                 String::new()
             } else {
-                format!(", starting with {:?}", value.chars().take(2).collect::<String>())
+                format!(
+                    ", starting with {:?}",
+                    value.chars().take(2).collect::<String>()
+                )
             }
         )))
     }
@@ -509,8 +515,9 @@ impl OAuthClient {
         scope: Option<&str>,
         state: Option<&str>,
     ) -> Result<AuthorizationRequest> {
-        Url::parse(redirect_uri)
-            .map_err(|e| Error::config(format!("redirect_uri {redirect_uri:?} is not a URL: {e}")))?;
+        Url::parse(redirect_uri).map_err(|e| {
+            Error::config(format!("redirect_uri {redirect_uri:?} is not a URL: {e}"))
+        })?;
         let state = state
             .map(str::to_owned)
             .unwrap_or_else(|| pkce::random_urlsafe(16));
@@ -580,7 +587,10 @@ mod tests {
 
     #[test]
     fn malformed_client_id_is_a_config_error() {
-        let err = OAuthClient::builder().client_id("OQ123").build().unwrap_err();
+        let err = OAuthClient::builder()
+            .client_id("OQ123")
+            .build()
+            .unwrap_err();
         assert_eq!(err.kind(), "ConfigError");
         assert!(err.to_string().contains("34"));
     }
@@ -597,10 +607,23 @@ mod tests {
 
     #[test]
     fn plain_http_is_only_for_loopback() {
-        for ok in ["http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:9"] {
-            OAuthClient::builder().client_id(ID).base_url(ok).build().unwrap();
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://localhost:1",
+            "http://[::1]:9",
+        ] {
+            OAuthClient::builder()
+                .client_id(ID)
+                .base_url(ok)
+                .build()
+                .unwrap();
         }
-        for bad in ["http://oauth.twilio.com", "ftp://x", "not a url", "http://10.0.0.1"] {
+        for bad in [
+            "http://oauth.twilio.com",
+            "ftp://x",
+            "not a url",
+            "http://10.0.0.1",
+        ] {
             let err = OAuthClient::builder()
                 .client_id(ID)
                 .base_url(bad)
@@ -639,7 +662,10 @@ mod tests {
         assert_eq!(url.path(), "/v2/authorize");
         let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
         assert_eq!(q["code_challenge_method"], "S256");
-        assert_eq!(q["code_challenge"], pkce::code_challenge(&req.code_verifier));
+        assert_eq!(
+            q["code_challenge"],
+            pkce::code_challenge(&req.code_verifier)
+        );
         assert_eq!(q["state"], req.state);
         assert_eq!(q["scope"], "openid profile");
         assert!(req.state.len() >= 16);

@@ -85,7 +85,11 @@ impl DeviceAuthorization {
             interval: Option<Value>,
         }
         let raw: Raw = serde_json::from_slice(&r.body).map_err(|e| {
-            Error::invalid_response(r.status, format!("device authorization is not JSON: {e}"), &r.body)
+            Error::invalid_response(
+                r.status,
+                format!("device authorization is not JSON: {e}"),
+                &r.body,
+            )
         })?;
         let missing = |field| {
             Error::invalid_response(
@@ -198,7 +202,11 @@ pub(crate) async fn poll(
             }
             _ => return Err(Error::Api(api)),
         }
-        tracing::debug!(polls, interval_s = interval.as_secs(), "device authorization pending");
+        tracing::debug!(
+            polls,
+            interval_s = interval.as_secs(),
+            "device authorization pending"
+        );
         wait = interval;
     }
 }

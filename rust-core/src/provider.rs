@@ -403,7 +403,11 @@ impl TokenProvider {
     }
 
     /// Fetches and installs a token; the caller holds the fetch lock.
-    async fn fetch_locked(&self, last_error: &mut Option<Error>, background: bool) -> Result<Token> {
+    async fn fetch_locked(
+        &self,
+        last_error: &mut Option<Error>,
+        background: bool,
+    ) -> Result<Token> {
         let previous = self.0.current.load_full();
         self.0.fetches.fetch_add(1, Ordering::Relaxed);
         if background {
@@ -471,8 +475,13 @@ impl TokenProvider {
         if let Some(rt) = refresh {
             match client.refresh(rt.secret()).await {
                 Ok(t) => return Ok(t),
-                Err(Error::Api(e)) if (400..500).contains(&e.status) && client.has_client_secret() => {
-                    tracing::warn!(status = e.status, "refresh token refused; using client credentials");
+                Err(Error::Api(e))
+                    if (400..500).contains(&e.status) && client.has_client_secret() =>
+                {
+                    tracing::warn!(
+                        status = e.status,
+                        "refresh token refused; using client credentials"
+                    );
                     *self.0.refresh_token.lock() = None;
                 }
                 Err(e) => return Err(e),

@@ -514,7 +514,12 @@ mod tests {
     #[test]
     fn jwt_exp_without_iat_is_measured_against_the_server_date() {
         let date = SystemTime::now() - Duration::from_secs(7200);
-        let exp = date.duration_since(UNIX_EPOCH).unwrap().as_secs_f64().floor() + 120.0;
+        let exp = date
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+            .floor()
+            + 120.0;
         let t = received(
             &serde_json::json!({"access_token": jwt(serde_json::json!({"exp": exp}))}),
             Some(UNIX_EPOCH + Duration::from_secs_f64(exp - 120.0)),
@@ -601,7 +606,8 @@ mod tests {
     #[test]
     fn claims_are_decoded_and_reprs_hide_the_token() {
         let token = jwt(serde_json::json!({"sub": "OQx", "exp": 1}));
-        let t = Token::new(token.clone(), Duration::from_secs(60)).with_refresh_token("refresh-secret");
+        let t =
+            Token::new(token.clone(), Duration::from_secs(60)).with_refresh_token("refresh-secret");
         assert_eq!(t.claims()["sub"], "OQx");
         let shown = format!("{t} {t:?}");
         assert!(!shown.contains(&token));

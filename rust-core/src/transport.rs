@@ -81,9 +81,10 @@ impl Transport {
             let outcome = self.send_once(url, &body, basic.as_ref()).await;
             let wait = match &outcome {
                 Ok(Attempt::Success(_)) => None,
-                Ok(Attempt::Failure(e)) => e.retry_after.or(Some(self.backoff(attempt))).filter(
-                    |_| e.status == 429 || e.status >= 500,
-                ),
+                Ok(Attempt::Failure(e)) => e
+                    .retry_after
+                    .or(Some(self.backoff(attempt)))
+                    .filter(|_| e.status == 429 || e.status >= 500),
                 Err(Error::Transport { .. }) => Some(self.backoff(attempt)),
                 Err(_) => None,
             };
@@ -108,12 +109,7 @@ impl Transport {
         }
     }
 
-    async fn send_once(
-        &self,
-        url: &Url,
-        body: &str,
-        basic: Option<&Basic<'_>>,
-    ) -> Result<Attempt> {
+    async fn send_once(&self, url: &Url, body: &str, basic: Option<&Basic<'_>>) -> Result<Attempt> {
         let mut request = self
             .http
             .post(url.clone())
