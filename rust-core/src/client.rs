@@ -140,7 +140,7 @@ impl OAuthClientBuilder {
         self
     }
     /// Fills options not given from `TWILIO_CLIENT_ID`, `TWILIO_CLIENT_SECRET`,
-    /// `TWILIO_ACCOUNT_SID` and `TWILIO_AUTH_TOKEN`.
+    /// `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN` and `TWILIO_OAUTH_BASE_URL`.
     pub fn from_env(mut self) -> Self {
         self.from_env = true;
         self
@@ -184,7 +184,12 @@ impl OAuthClientBuilder {
         if auth_token.as_deref().is_some_and(|s| s.trim().is_empty()) {
             return Err(Error::config("auth_token is empty"));
         }
-        let base_url = parse_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
+        let base_url = self
+            .base_url
+            .clone()
+            .or_else(|| env("TWILIO_OAUTH_BASE_URL"))
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
+        let base_url = parse_base_url(&base_url)?;
         let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
         if timeout.is_zero() {
             return Err(Error::config("timeout must be greater than zero"));
@@ -327,7 +332,7 @@ impl OAuthClient {
     }
 
     /// A client configured from `TWILIO_CLIENT_ID`, `TWILIO_CLIENT_SECRET`,
-    /// `TWILIO_ACCOUNT_SID` and `TWILIO_AUTH_TOKEN`.
+    /// `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN` and `TWILIO_OAUTH_BASE_URL`.
     pub fn from_env() -> Result<Self> {
         Self::builder().from_env().build()
     }

@@ -136,7 +136,10 @@ mod tests {
         assert_eq!(merged.expires_in, Some(serde_json::Value::Null));
         let again = merged.merged(&json!({})).unwrap();
         assert_eq!(again.expires_in, Some(serde_json::Value::Null));
-        assert_eq!(MockConfig::default().merged(&json!({})).unwrap().expires_in, None);
+        assert_eq!(
+            MockConfig::default().merged(&json!({})).unwrap().expires_in,
+            None
+        );
     }
 
     #[test]

@@ -222,7 +222,11 @@ impl http_body::Body for Padding {
         } else if this.framed() && remaining == PAD_SUFFIX.len() as u64 {
             Bytes::from_static(PAD_SUFFIX)
         } else {
-            let reserve = if this.framed() { PAD_SUFFIX.len() as u64 } else { 0 };
+            let reserve = if this.framed() {
+                PAD_SUFFIX.len() as u64
+            } else {
+                0
+            };
             let len = (remaining - reserve).min(PAD_CHUNK as u64);
             Bytes::from_static(&PAD[..len as usize])
         };

@@ -49,7 +49,8 @@ pub struct RecordedRequest {
 
 impl RecordedRequest {
     pub(crate) fn new(method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Self {
-        let text = |name: header::HeaderName| util::header_str(headers, name.as_str()).map(str::to_owned);
+        let text =
+            |name: header::HeaderName| util::header_str(headers, name.as_str()).map(str::to_owned);
         Self {
             method: method.as_str().to_owned(),
             path: uri.path().to_owned(),
@@ -453,11 +454,14 @@ impl Shared {
         else {
             return DevicePoll::Invalid;
         };
-        if device.client_id != client_id || device.status == DeviceStatus::Redeemed {
+        if device.client_id != client_id {
             return DevicePoll::Invalid;
         }
         device.polls = device.polls.saturating_add(1);
         let previous = device.last_poll.replace(now);
+        if device.status == DeviceStatus::Redeemed {
+            return DevicePoll::Invalid;
+        }
         if now >= device.expires_at {
             return DevicePoll::Expired;
         }

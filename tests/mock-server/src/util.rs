@@ -174,10 +174,10 @@ impl Form {
 /// Whether the request's content type is `application/x-www-form-urlencoded`.
 pub(crate) fn is_form(headers: &HeaderMap) -> bool {
     header_str(headers, header::CONTENT_TYPE.as_str()).is_some_and(|value| {
-        value
-            .split(';')
-            .next()
-            .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+        value.split(';').next().is_some_and(|mime| {
+            mime.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
     })
 }
 
