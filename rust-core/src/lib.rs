@@ -65,6 +65,8 @@ pub mod clock;
 mod device;
 mod error;
 mod pkce;
+#[cfg(test)]
+mod proptests;
 mod provider;
 mod secret;
 mod store;
