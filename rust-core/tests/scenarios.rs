@@ -214,7 +214,7 @@ fn check_ok(outcome: &Outcome, want: &Value, problems: &mut Vec<String>) {
                         format!("token_type {}", t.token_type()),
                     ),
                     "is_jwt" => check(
-                        !t.claims().is_empty() == v.as_bool().unwrap(),
+                        t.claims().is_empty() != v.as_bool().unwrap(),
                         "is_jwt".into(),
                     ),
                     "expires_in_min" => check(
