@@ -1,0 +1,254 @@
+//! The command line's grammar: every command, option and environment variable.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::Shell;
+
+use crate::exit;
+
+/// Twilio OAuth from the terminal: access tokens, device login, token inspection, and a local
+/// demo of every flow.
+#[derive(Debug, Parser)]
+#[command(
+    name = "twilio-oauth",
+    version,
+    about,
+    long_about = "Twilio OAuth from the terminal: client-credentials tokens, device login for people, \
+token refresh and inspection, and `demo`, which runs every flow against a local Twilio OAuth \
+server in a few seconds.\n\nStart with:  twilio-oauth demo",
+    after_help = exit::HELP,
+    propagate_version = true
+)]
+pub struct Cli {
+    /// More log output on stderr (-v: warnings, -vv: debug). RUST_LOG overrides it.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, display_order = 100)]
+    pub verbose: u8,
+
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run every flow against a local Twilio OAuth server and show what happens (about 10 s).
+    #[command(after_help = exit::HELP)]
+    Demo,
+
+    /// Run the local Twilio OAuth server on a port until Ctrl-C.
+    #[command(name = "serve-mock", after_help = exit::HELP)]
+    ServeMock(ServeMockArgs),
+
+    /// Print a client-credentials access token (alone, so `$(twilio-oauth token)` works).
+    #[command(after_help = exit::HELP)]
+    Token(TokenArgs),
+
+    /// Sign a person in with the device flow: show a code and a QR code, wait for approval,
+    /// store the tokens.
+    #[command(name = "device-login", after_help = exit::HELP)]
+    DeviceLogin(DeviceLoginArgs),
+
+    /// Renew the stored token with its refresh token and store the result.
+    #[command(after_help = exit::HELP)]
+    Refresh(RefreshArgs),
+
+    /// Show a JWT's header and claims with readable times (the signature is never shown, nor
+    /// verified).
+    #[command(after_help = exit::HELP)]
+    Decode(DecodeArgs),
+
+    /// Show which tokens are stored and when they expire (never the tokens themselves).
+    #[command(after_help = exit::HELP)]
+    Status(StatusArgs),
+
+    /// Delete stored tokens.
+    #[command(after_help = exit::HELP)]
+    Logout(LogoutArgs),
+
+    /// Print a shell completion script (e.g. `twilio-oauth completions bash > /etc/bash_completion.d/twilio-oauth`).
+    Completions {
+        /// The shell to complete for.
+        shell: Shell,
+    },
+}
+
+/// Where the OAuth server is and how long to wait for it.
+#[derive(Debug, Args, Clone)]
+pub struct ServerArgs {
+    /// The OAuth server (default https://oauth.twilio.com; http:// only on loopback).
+    #[arg(long, env = "TWILIO_OAUTH_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+
+    /// Whole-request timeout in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub timeout: u64,
+}
+
+/// Where tokens are stored.
+#[derive(Debug, Args, Clone)]
+pub struct StoreArgs {
+    /// The token file (default: <config dir>/twilio-oauth/tokens.json, mode 0600).
+    #[arg(long = "store", env = "TWILIO_OAUTH_STORE", value_name = "PATH")]
+    pub path: Option<PathBuf>,
+}
+
+/// Options of `serve-mock`.
+#[derive(Debug, Args)]
+pub struct ServeMockArgs {
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+
+    /// The port to listen on (0: any free port).
+    #[arg(long, short, default_value_t = 8765)]
+    pub port: u16,
+}
+
+/// Options of `token`.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// The OAuth app's client id (OQ…).
+    #[arg(long, env = "TWILIO_CLIENT_ID", value_name = "OQ…")]
+    pub client_id: Option<String>,
+
+    /// The OAuth app's client secret.
+    #[arg(
+        long,
+        env = "TWILIO_CLIENT_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
+    pub client_secret: Option<String>,
+
+    /// The scope to request.
+    #[arg(long)]
+    pub scope: Option<String>,
+
+    /// The audience to request.
+    #[arg(long)]
+    pub audience: Option<String>,
+
+    /// Print the whole token as JSON, with `expires_at` (RFC 3339) and `expires_in` (seconds).
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// When to draw the QR code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum QrMode {
+    /// Only when the output is a terminal.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Options of `device-login`.
+#[derive(Debug, Args)]
+pub struct DeviceLoginArgs {
+    /// The OAuth app's client id (OQ…).
+    #[arg(long, env = "TWILIO_CLIENT_ID", value_name = "OQ…")]
+    pub client_id: Option<String>,
+
+    /// The app's client secret, for confidential apps (public apps have none).
+    #[arg(
+        long,
+        env = "TWILIO_CLIENT_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
+    pub client_secret: Option<String>,
+
+    /// Account SID for the device endpoints (AC…).
+    #[arg(long, env = "TWILIO_ACCOUNT_SID", value_name = "AC…")]
+    pub account_sid: Option<String>,
+
+    /// Auth token of that account.
+    #[arg(
+        long,
+        env = "TWILIO_AUTH_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub auth_token: Option<String>,
+
+    /// A scope to ask for (repeat for several).
+    #[arg(long = "scope", value_name = "SCOPE", default_values_t = [String::from("offline_access")])]
+    pub scopes: Vec<String>,
+
+    /// An audience to ask for (repeat for several).
+    #[arg(long = "audience", value_name = "AUDIENCE")]
+    pub audiences: Vec<String>,
+
+    /// When to draw the QR code of the verification link.
+    #[arg(long, value_enum, default_value_t = QrMode::Auto)]
+    pub qr: QrMode,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// Options of `refresh`.
+#[derive(Debug, Args)]
+pub struct RefreshArgs {
+    /// Which stored login to refresh, when there are several.
+    #[arg(long, value_name = "OQ…")]
+    pub client_id: Option<String>,
+
+    /// The app's client secret, for confidential apps.
+    #[arg(
+        long,
+        env = "TWILIO_CLIENT_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
+    pub client_secret: Option<String>,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// Options of `decode`.
+#[derive(Debug, Args)]
+pub struct DecodeArgs {
+    /// The token (`-` or nothing: read it from stdin). A leading "Bearer " is ignored.
+    pub token: Option<String>,
+
+    /// Print {"header", "claims", "times", "expires_in", "expired"} as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print the stored tokens' metadata as JSON.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// Options of `logout`.
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// Delete only this app's tokens (default: every stored token).
+    #[arg(long, value_name = "OQ…")]
+    pub client_id: Option<String>,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
