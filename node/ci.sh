@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# CI stage of the npm package twilio-oauth. Run from the repository root:  bash node/ci.sh
+# Installs what it needs (npm), builds the addon, lints, runs the tests against the packed
+# package, checks that the tarball installs and loads in an empty project, and runs the README's
+# quick start against the mock server. Prints how long each step took.
+set -euo pipefail
+
+root="$(pwd)"
+if [[ ! -f "$root/node/package.json" || ! -d "$root/bindings/node" ]]; then
+  echo "run node/ci.sh from the repository root" >&2
+  exit 2
+fi
+export npm_config_update_notifier=false
+stage_start=$SECONDS
+step_start=$SECONDS
+step() {
+  local now=$SECONDS
+  if [[ -n "${step_name:-}" ]]; then
+    echo "--- ${step_name}: $((now - step_start)) s"
+  fi
+  step_name="$1"
+  step_start=$now
+  echo "=== $1"
+}
+
+step "npm install"
+(cd node && npm install --no-audit --no-fund)
+
+step "cargo fmt and clippy (twilio-oauth-node)"
+cargo fmt -p twilio-oauth-node -- --check
+cargo clippy -p twilio-oauth-node --all-targets -- -D warnings
+
+step "napi build (release)"
+(cd node && npm run build)
+
+step "build the mock server"
+cargo build -p twilio-oauth-mock
+export TWILIO_OAUTH_MOCK_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/twilio-oauth-mock"
+
+step "npm test (tsc --strict, then node --test on the packed package)"
+(cd node && npm test)
+
+step "npm pack, install and load in an empty project"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+tarball="$(cd node && npm pack --silent --pack-destination "$work" | tail -n 1)"
+mkdir "$work/empty"
+(cd "$work/empty" &&
+  echo '{"name": "empty-project", "private": true}' > package.json &&
+  npm install --no-audit --no-fund --loglevel=error "$work/$tarball" &&
+  node -e "
+    const { OAuthClient, ConfigError } = require('twilio-oauth')
+    const c = new OAuthClient({ clientId: 'OQ0123456789abcdef0123456789abcdef' })
+    try { new OAuthClient({ clientId: 'nope' }) } catch (e) { if (!(e instanceof ConfigError)) throw e }
+    console.log('require: loaded, client for', c.clientId)
+  " &&
+  node --input-type=module -e "
+    import { OAuthClient, Token } from 'twilio-oauth'
+    console.log('import: loaded,', String(Token.fromAccessToken('x'.repeat(40), 60)))
+  ")
+
+step "README quick start (examples/quickstart.mjs) against the mock server"
+node -e "
+  const fs = require('node:fs')
+  const code = fs.readFileSync('node/examples/quickstart.mjs', 'utf8')
+  if (!fs.readFileSync('node/README.md', 'utf8').includes(code)) {
+    console.error('node/README.md does not show node/examples/quickstart.mjs verbatim'); process.exit(1)
+  }"
+(cd node && node test/with-mock.mjs node examples/quickstart.mjs)
+
+step "benchmark (short run, numbers only)"
+(cd node && BENCH_ITERATIONS=50000 node bench.mjs)
+
+step "done"
+echo "node stage: $((SECONDS - stage_start)) s"

@@ -1,0 +1,25 @@
+// ES module entry of twilio-oauth: the same objects as the CommonJS entry (index.js).
+import cjs from './index.js'
+
+export const {
+  OAuthClient,
+  TokenProvider,
+  Token,
+  DeviceAuthorization,
+  AuthorizationRequest,
+  FileStore,
+  DEVICE_CODE_GRANT,
+  TwilioOAuthError,
+  ApiError,
+  RateLimitedError,
+  ConfigError,
+  AccessDeniedError,
+  ExpiredTokenError,
+  TransportError,
+  TimeoutError,
+  InvalidResponseError,
+  CancelledError,
+  StoreError
+} = cjs
+
+export default cjs

@@ -1,0 +1,58 @@
+import test, { describe } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { inspect } from 'node:util'
+import oauth, { projectDir } from './pkg.mjs'
+import { useMock, clientOptions, CLIENT_SECRET, AUTH_TOKEN } from './mock.mjs'
+
+const { OAuthClient } = oauth
+const mock = useMock(test)
+
+function runInProject (args) {
+  const r = spawnSync(process.execPath, args, { cwd: projectDir, encoding: 'utf8' })
+  assert.equal(r.status, 0, r.stderr)
+  return r.stdout.trim()
+}
+
+describe('package', () => {
+  test('require() loads the CommonJS entry', () => {
+    const out = runInProject(['-e', `
+      const m = require('twilio-oauth')
+      console.log([typeof m.OAuthClient, typeof m.TokenProvider, typeof m.CancelledError].join(','))
+    `])
+    assert.equal(out, 'function,function,function')
+  })
+
+  test('import loads the ES module entry with the same classes', () => {
+    const out = runInProject(['--input-type=module', '-e', `
+      import { OAuthClient, ApiError } from 'twilio-oauth'
+      import oauth from 'twilio-oauth'
+      import { createRequire } from 'node:module'
+      const cjs = createRequire(process.cwd() + '/')('twilio-oauth')
+      console.log(OAuthClient === cjs.OAuthClient && ApiError === cjs.ApiError && oauth.OAuthClient === OAuthClient)
+    `])
+    assert.equal(out, 'true')
+  })
+
+  test('inspect, String and JSON.stringify never show a secret in full', async () => {
+    await mock().config({ device_interval: 1 })
+    const client = new OAuthClient(clientOptions(mock()))
+    const device = await client.createDeviceCode(['offline_access'])
+    const polling = client.pollDeviceToken(device)
+    await mock().approve(device.userCode)
+    const token = await polling
+    const provider = client.tokenProvider({ initialToken: token })
+    const request = client.authorizationUrl('http://localhost/cb')
+    const secrets = [token.accessToken, token.refreshToken, device.deviceCode, request.codeVerifier, CLIENT_SECRET, AUTH_TOKEN]
+    assert.ok(secrets.every((s) => typeof s === 'string' && s.length > 8))
+    for (const value of [token, device, provider, client, request]) {
+      for (const text of [inspect(value), inspect(value, { depth: 10, showHidden: true }), String(value), JSON.stringify(value) ?? '', `${value}`]) {
+        for (const secret of secrets) {
+          assert.ok(!text.includes(secret), `a secret shows in ${text}`)
+        }
+      }
+    }
+    assert.match(String(token), /^Bearer \S+…\(\d+ chars\) \(expires in \d+s\)$/)
+    assert.match(inspect(device), new RegExp(device.userCode))
+  })
+})
