@@ -29,7 +29,7 @@ pub const MAX_REFRESH_AHEAD: Duration = Duration::from_secs(300);
 /// Largest expiry margin by default.
 pub const MAX_EXPIRY_MARGIN: Duration = Duration::from_secs(30);
 /// After a refresh that did not extend the expiry, wait this long (or a tenth of the time
-/// left, if less) before trying again in the background.
+/// left, if less) before refreshing again in the background.
 pub const NO_PROGRESS_PAUSE: Duration = Duration::from_secs(30);
 const FAILURE_BACKOFF_BASE: Duration = Duration::from_secs(1);
 const FAILURE_BACKOFF_CAP: Duration = Duration::from_secs(60);
@@ -388,17 +388,6 @@ impl TokenProvider {
                 Err(e) => tracing::warn!(key = %self.0.key, error = %e, "token store load failed"),
             }
         }
-        // A refresh that did not extend the expiry left a token inside the margin: serve it
-        // while it is still valid rather than asking again at once.
-        if let Some(c) = self.0.current.load().as_ref() {
-            let now = self.0.clock.now();
-            if matches!(*self.0.pause_until.lock(), Some(until) if now < until)
-                && now < c.token.valid_until()
-            {
-                self.0.hits.fetch_add(1, Ordering::Relaxed);
-                return Ok(c.token.clone());
-            }
-        }
         self.fetch_locked(&mut last_error, false).await
     }
 
@@ -429,17 +418,24 @@ impl TokenProvider {
         match &result {
             Ok(token) => {
                 self.0.consecutive_failures.store(0, Ordering::Relaxed);
-                let no_progress = previous.as_ref().is_some_and(|p| !token.outlives(&p.token));
-                *self.0.pause_until.lock() = if no_progress {
-                    let pause = NO_PROGRESS_PAUSE.min(token.expires_in_at(now) / 10);
+                // The server handed back a token that expires no later than the one still in
+                // service (a re-issue, or a shorter lifetime): keep the one we have, and pause
+                // background refreshes instead of asking again at once.
+                let keep = previous
+                    .as_ref()
+                    .filter(|p| now < p.stale_at && !token.outlives(&p.token));
+                if let Some(p) = keep {
+                    let pause = NO_PROGRESS_PAUSE.min(p.token.expires_in_at(now) / 10);
                     tracing::warn!(
                         pause_ms = pause.as_millis() as u64,
                         "refresh returned a token that expires no later than the cached one"
                     );
-                    Some(now + pause)
-                } else {
-                    None
-                };
+                    *self.0.pause_until.lock() = Some(now + pause);
+                    *last_error = None;
+                    self.0.generation.fetch_add(1, Ordering::AcqRel);
+                    return Ok(p.token.clone());
+                }
+                *self.0.pause_until.lock() = None;
                 self.install(token.clone());
                 *last_error = None;
                 if let Err(e) = self.0.store.save(&self.0.key, token).await {

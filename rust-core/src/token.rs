@@ -169,11 +169,15 @@ impl Token {
         self.0.claims.get("exp").and_then(Value::as_f64)
     }
 
-    /// True when `self` expires strictly later than `other`: the server's `exp` claims decide
-    /// when both have one, otherwise the monotonic deadlines.
+    /// True when `self` expires strictly later than `other`. The same token handed out again
+    /// never does, whatever its deadline says; a later `exp` claim always does; otherwise the
+    /// monotonic deadlines decide (two tokens issued within one second share their `exp`).
     pub(crate) fn outlives(&self, other: &Token) -> bool {
+        if self.access_token() == other.access_token() {
+            return false;
+        }
         match (self.exp_claim(), other.exp_claim()) {
-            (Some(a), Some(b)) => a > b,
+            (Some(a), Some(b)) if a != b => a > b,
             _ => self.valid_until() > other.valid_until(),
         }
     }
@@ -340,12 +344,12 @@ pub(crate) fn parse_token_response(r: &Received<'_>) -> Result<Token> {
         }
     };
     let claims = decode_claims(&access_token).unwrap_or_default();
-    let server_now = r.date.unwrap_or(r.wall);
     let lifetime = lifetime(
         &claims,
         raw.expires_in.as_ref(),
         raw.access_token_expires_at.as_deref(),
-        server_now,
+        r.date,
+        r.wall,
     );
     Ok(Token::assemble(
         TokenParts {
@@ -367,8 +371,10 @@ fn lifetime(
     claims: &Map<String, Value>,
     expires_in: Option<&Value>,
     legacy_expires_at: Option<&str>,
-    server_now: SystemTime,
+    date: Option<SystemTime>,
+    wall: SystemTime,
 ) -> Duration {
+    let server_now = date.unwrap_or(wall);
     let expires_in = expires_in.and_then(number);
     let plausible = expires_in
         .filter(|s| (1.0..=MAX_LIFETIME.as_secs_f64()).contains(s))
@@ -382,7 +388,13 @@ fn lifetime(
         let iat = claims.get("iat").and_then(Value::as_f64);
         let from_claims = match iat {
             // The server's own clock on both ends: immune to a wrong clock here or there.
-            Some(iat) if exp > iat => Some(Duration::from_secs_f64(exp - iat)),
+            Some(iat) if exp > iat => {
+                let issued_for = Duration::from_secs_f64(exp - iat);
+                // A token issued earlier and handed out again has less left than it was
+                // issued for: the response's Date (the same server clock) tells how much.
+                let left = date.and_then(|_| epoch_secs(exp)).and_then(until);
+                Some(left.map_or(issued_for, |l| l.min(issued_for)))
+            }
             _ => epoch_secs(exp).and_then(until),
         };
         if let Some(l) = from_claims {
@@ -525,6 +537,16 @@ mod tests {
             Some(UNIX_EPOCH + Duration::from_secs_f64(exp - 120.0)),
         );
         assert_eq!(t.lifetime(), Duration::from_secs(119));
+    }
+
+    #[test]
+    fn a_token_handed_out_again_counts_only_what_it_has_left() {
+        let now = now_secs();
+        let t = received(
+            &serde_json::json!({"access_token": jwt(serde_json::json!({"iat": now - 3000.0, "exp": now + 600.0}))}),
+            Some(UNIX_EPOCH + Duration::from_secs_f64(now)),
+        );
+        assert_eq!(t.lifetime(), Duration::from_secs(599));
     }
 
     #[test]

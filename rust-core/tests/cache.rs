@@ -128,7 +128,7 @@ async fn a_failed_background_refresh_keeps_serving_the_valid_token_and_retries_l
 async fn a_refresh_that_does_not_extend_the_expiry_does_not_loop() {
     let server = MockServer::start().await.unwrap();
     let (p, clock) = provider(&server);
-    p.token().await.unwrap();
+    let first = p.token().await.unwrap();
     // From now on the server issues tokens that expire sooner than the cached one.
     server.update_config(|c| c.token_lifetime_secs = 60);
     clock.advance(S(3400));
@@ -147,6 +147,22 @@ async fn a_refresh_that_does_not_extend_the_expiry_does_not_loop() {
     }
     assert_eq!(server.request_count("/v2/token"), 2);
     assert_eq!(p.stats().background_refreshes, 1);
+    // The longer-lived token stays in service.
+    assert_eq!(p.cached().unwrap().access_token(), first.access_token());
+}
+
+#[tokio::test]
+async fn after_a_failed_refresh_a_token_inside_the_margin_is_still_not_handed_out() {
+    let server = MockServer::start().await.unwrap();
+    let (p, clock) = provider(&server);
+    let first = p.token().await.unwrap();
+    server.push_fault("/v2/token", Fault::status(503).with_repeat(3));
+    clock.advance(S(3400));
+    p.token().await.unwrap();
+    eventually("the failed refresh", || p.stats().failures == 1).await;
+    clock.advance(S(175)); // 24 s left: inside the 30 s margin, during the failure backoff.
+    let next = p.token().await.unwrap();
+    assert_ne!(next.access_token(), first.access_token());
 }
 
 #[tokio::test]
