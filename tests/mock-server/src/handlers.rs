@@ -793,7 +793,9 @@ async fn admin_clear_requests(State(shared): AppState) -> Json<Value> {
     Json(json!({"cleared": true}))
 }
 
-async fn admin_reset(State(shared): AppState) -> Json<Value> {
+// Reading the (ignored) body keeps the connection reusable: an unread body makes hyper close
+// a keep-alive connection, which some clients then trip over on their next request.
+async fn admin_reset(State(shared): AppState, _body: axum::body::Bytes) -> Json<Value> {
     shared.reset();
     Json(json!({"reset": true}))
 }

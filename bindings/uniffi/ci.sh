@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# CI stage of the uniffi bindings (Kotlin and Swift). Run from the repository root:
+#   bash bindings/uniffi/ci.sh
+# 1. builds the cdylib, the uniffi-bindgen binary and the mock server (debug);
+# 2. runs the binding crate's Rust unit tests;
+# 3. runs the Kotlin tests on the JVM (Maven: regenerates the bindings, then JUnit 5);
+# 4. checks that the committed Swift sources are what uniffi-bindgen generates now (no Swift
+#    toolchain on these machines, so the Swift tests themselves run only where Swift exists).
+# Prints each step's duration; exits non-zero on the first failure.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+uniffi=bindings/uniffi
+stage_start=$SECONDS
+
+step() {
+    local name=$1
+    shift
+    local start=$SECONDS
+    echo "== uniffi: $name"
+    "$@"
+    echo "== uniffi: $name took $((SECONDS - start)) s"
+}
+
+ensure_maven() {
+    if command -v mvn >/dev/null && command -v javac >/dev/null; then
+        return
+    fi
+    echo "Maven or a JDK is missing: installing them from Debian"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq maven openjdk-17-jdk-headless >/dev/null
+}
+
+build() {
+    cargo build --quiet -p twilio-oauth-uniffi --features cli,test-hooks --lib --bin uniffi-bindgen
+    cargo build --quiet -p twilio-oauth-mock
+}
+
+rust_tests() {
+    cargo fmt -p twilio-oauth-uniffi -- --check
+    cargo test --quiet -p twilio-oauth-uniffi --features cli,test-hooks --lib
+}
+
+kotlin_tests() {
+    local reports=$uniffi/kotlin/target/surefire-reports
+    rm -rf "$reports"
+    local status=0
+    # (Maven 3.8 prints stray colour resets even in batch mode: strip them.)
+    (cd "$uniffi/kotlin" && mvn -B -q -Dstyle.color=never test 2>&1 | sed -u 's/\x1b\[[0-9;]*m//g') || status=$?
+    # Maven is quiet (-q): sum up what Surefire ran.
+    local run=0 failed=0 errors=0 skipped=0
+    if compgen -G "$reports/*.txt" >/dev/null; then
+        while read -r r f e s; do
+            run=$((run + r)) failed=$((failed + f)) errors=$((errors + e)) skipped=$((skipped + s))
+        done < <(sed -n 's/^Tests run: \([0-9]*\), Failures: \([0-9]*\), Errors: \([0-9]*\), Skipped: \([0-9]*\).*/\1 \2 \3 \4/p' "$reports"/*.txt)
+    fi
+    echo "kotlin: $((run - failed - errors - skipped)) passed, $((failed + errors)) failed, $skipped skipped"
+    if [ "$status" -ne 0 ]; then
+        return "$status"
+    fi
+    if [ "$run" -eq 0 ]; then
+        echo "kotlin: no test ran" >&2
+        return 1
+    fi
+}
+
+swift_freshness() {
+    local fresh
+    fresh=$(mktemp -d)
+    bash "$uniffi/scripts/generate.sh" swift "$fresh"
+    local stale=0
+    for f in TwilioOAuth/TwilioOAuth.swift TwilioOAuthFFI/TwilioOAuthFFI.h TwilioOAuthFFI/module.modulemap; do
+        if ! diff -u "$uniffi/swift/Sources/$f" "$fresh/Sources/$f" >"$fresh/diff" 2>&1; then
+            echo "stale: $uniffi/swift/Sources/$f (regenerate: bash $uniffi/scripts/generate.sh swift $uniffi/swift)" >&2
+            head -40 "$fresh/diff" >&2
+            stale=1
+        fi
+    done
+    rm -rf "$fresh"
+    if [ "$stale" -ne 0 ]; then
+        return 1
+    fi
+    echo "swift: the generated sources are current (3 files)"
+}
+
+step "build cdylib, uniffi-bindgen, mock server" build
+step "rust unit tests" rust_tests
+step "maven" ensure_maven
+step "kotlin tests" kotlin_tests
+step "swift sources are current" swift_freshness
+echo "== uniffi: stage took $((SECONDS - stage_start)) s"

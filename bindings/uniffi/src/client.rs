@@ -1,0 +1,263 @@
+//! `OAuthClient`: configuration plus the raw endpoint calls.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::cancel::CancellationToken;
+use crate::config::{LANGUAGE, OAuthConfig};
+use crate::provider::TokenProvider;
+use crate::store::{ForeignStore, TokenStore};
+use crate::token::{AuthorizationRequest, DeviceAuthorization, Token};
+use crate::{Result, guard_cancellable, guard_sync, seconds};
+
+/// Reads an OAuth client's configuration and calls Twilio's OAuth endpoints.
+///
+/// Cheap to share between threads and coroutines; `toString()` / `description` never show the
+/// secrets.
+#[derive(uniffi::Object)]
+#[uniffi::export(Debug)]
+pub struct OAuthClient(twilio_oauth::OAuthClient);
+
+impl fmt::Debug for OAuthClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl OAuthClient {
+    /// A client from explicit options; a malformed option is a `Config` error.
+    #[uniffi::constructor]
+    pub fn new(config: OAuthConfig) -> Result<Arc<Self>> {
+        guard_sync(|| Ok(Arc::new(Self(config.builder()?.build()?))))
+    }
+
+    /// A client configured from `TWILIO_CLIENT_ID`, `TWILIO_CLIENT_SECRET`,
+    /// `TWILIO_ACCOUNT_SID` and `TWILIO_AUTH_TOKEN`.
+    #[uniffi::constructor]
+    pub fn from_env() -> Result<Arc<Self>> {
+        guard_sync(|| {
+            let client = twilio_oauth::OAuthClient::builder()
+                .language(LANGUAGE)
+                .from_env()
+                .build()?;
+            Ok(Arc::new(Self(client)))
+        })
+    }
+
+    /// The app's client id.
+    pub fn client_id(&self) -> String {
+        self.0.client_id().to_owned()
+    }
+
+    /// True when the client has a secret (a confidential client).
+    pub fn has_client_secret(&self) -> bool {
+        self.0.has_client_secret()
+    }
+
+    /// The OAuth server's base URL.
+    pub fn base_url(&self) -> String {
+        self.0.base_url().to_owned()
+    }
+
+    /// `POST /v1/token`: PascalCase form, HTTP Basic auth with `accountSid` and `authToken`.
+    #[uniffi::method(default(
+        code = None,
+        code_verifier = None,
+        device_code = None,
+        device_id = None,
+        refresh_token = None,
+        cancel = None
+    ))]
+    #[allow(clippy::too_many_arguments)] // the endpoint's form fields, one argument each
+    pub async fn create_token(
+        &self,
+        grant_type: String,
+        code: Option<String>,
+        code_verifier: Option<String>,
+        device_code: Option<String>,
+        device_id: Option<String>,
+        refresh_token: Option<String>,
+        cancel: Option<Arc<CancellationToken>>,
+    ) -> Result<Arc<Token>> {
+        let request = twilio_oauth::V1TokenRequest {
+            grant_type,
+            code,
+            code_verifier,
+            device_code,
+            device_id,
+            refresh_token,
+        };
+        guard_cancellable(cancel, self.0.create_token(&request))
+            .await
+            .map(Token::wrap)
+    }
+
+    /// `POST /v1/device/code`: starts the device authorization flow.
+    #[uniffi::method(default(audiences = [], cancel = None))]
+    pub async fn create_device_code(
+        &self,
+        scopes: Vec<String>,
+        audiences: Vec<String>,
+        cancel: Option<Arc<CancellationToken>>,
+    ) -> Result<Arc<DeviceAuthorization>> {
+        guard_cancellable(cancel, self.0.create_device_code(&scopes, &audiences))
+            .await
+            .map(|d| Arc::new(DeviceAuthorization(d)))
+    }
+
+    /// `POST /v2/token` with any grant; unset options are not sent.
+    #[uniffi::method(default(
+        code = None,
+        redirect_uri = None,
+        audience = None,
+        refresh_token = None,
+        scope = None,
+        code_verifier = None,
+        account_sid = None,
+        cancel = None
+    ))]
+    #[allow(clippy::too_many_arguments)] // the endpoint's form fields, one argument each
+    pub async fn create_oauth2_token(
+        &self,
+        grant_type: String,
+        code: Option<String>,
+        redirect_uri: Option<String>,
+        audience: Option<String>,
+        refresh_token: Option<String>,
+        scope: Option<String>,
+        code_verifier: Option<String>,
+        account_sid: Option<String>,
+        cancel: Option<Arc<CancellationToken>>,
+    ) -> Result<Arc<Token>> {
+        let request = twilio_oauth::V2TokenRequest {
+            grant_type,
+            code,
+            redirect_uri,
+            audience,
+            refresh_token,
+            scope,
+            code_verifier,
+            account_sid,
+        };
+        guard_cancellable(cancel, self.0.create_oauth2_token(&request))
+            .await
+            .map(Token::wrap)
+    }
+
+    /// A client-credentials token (needs `clientSecret`).
+    #[uniffi::method(default(scope = None, audience = None, cancel = None))]
+    pub async fn client_credentials(
+        &self,
+        scope: Option<String>,
+        audience: Option<String>,
+        cancel: Option<Arc<CancellationToken>>,
+    ) -> Result<Arc<Token>> {
+        guard_cancellable(
+            cancel,
+            self.0
+                .client_credentials(scope.as_deref(), audience.as_deref()),
+        )
+        .await
+        .map(Token::wrap)
+    }
+
+    /// Exchanges an authorization code (with its PKCE verifier) for a token.
+    #[uniffi::method(default(redirect_uri = None, code_verifier = None, cancel = None))]
+    pub async fn exchange_code(
+        &self,
+        code: String,
+        redirect_uri: Option<String>,
+        code_verifier: Option<String>,
+        cancel: Option<Arc<CancellationToken>>,
+    ) -> Result<Arc<Token>> {
+        guard_cancellable(
+            cancel,
+            self.0
+                .exchange_code(&code, redirect_uri.as_deref(), code_verifier.as_deref()),
+        )
+        .await
+        .map(Token::wrap)
+    }
+
+    /// Trades a refresh token for a new token (the old refresh token is kept when the server
+    /// does not rotate it).
+    #[uniffi::method(default(cancel = None))]
+    pub async fn refresh(
+        &self,
+        refresh_token: String,
+        cancel: Option<Arc<CancellationToken>>,
+    ) -> Result<Arc<Token>> {
+        guard_cancellable(cancel, self.0.refresh(&refresh_token))
+            .await
+            .map(Token::wrap)
+    }
+
+    /// Builds the `/v2/authorize` URL with PKCE (S256); no request is made. `state` is random
+    /// unless given.
+    #[uniffi::method(default(scope = None, state = None))]
+    pub fn authorization_url(
+        &self,
+        redirect_uri: String,
+        scope: Option<String>,
+        state: Option<String>,
+    ) -> Result<Arc<AuthorizationRequest>> {
+        guard_sync(|| {
+            let request =
+                self.0
+                    .authorization_url(&redirect_uri, scope.as_deref(), state.as_deref())?;
+            Ok(Arc::new(AuthorizationRequest(request)))
+        })
+    }
+
+    /// Polls for the device flow's token until the user approves (RFC 8628: honours the
+    /// interval and `slow_down`). Cancel the coroutine / `Task` to stop polling.
+    #[uniffi::method(default(cancel = None))]
+    pub async fn poll_device_token(
+        &self,
+        device: Arc<DeviceAuthorization>,
+        cancel: Option<Arc<CancellationToken>>,
+    ) -> Result<Arc<Token>> {
+        guard_cancellable(cancel, self.0.poll_device_token(&device.0))
+            .await
+            .map(Token::wrap)
+    }
+
+    /// A cached token source for API calls. `store` keeps tokens between runs (default:
+    /// memory); `initialToken` is a token obtained elsewhere (device login, code exchange),
+    /// renewed with its refresh token.
+    #[uniffi::method(default(
+        scope = None,
+        audience = None,
+        store = None,
+        refresh_ahead_seconds = None,
+        expiry_margin_seconds = None,
+        initial_token = None
+    ))]
+    pub fn token_provider(
+        &self,
+        scope: Option<String>,
+        audience: Option<String>,
+        store: Option<Arc<dyn TokenStore>>,
+        refresh_ahead_seconds: Option<f64>,
+        expiry_margin_seconds: Option<f64>,
+        initial_token: Option<Arc<Token>>,
+    ) -> Result<Arc<TokenProvider>> {
+        guard_sync(|| {
+            let options = twilio_oauth::ProviderOptions {
+                scope,
+                audience,
+                store: store
+                    .map(|s| Arc::new(ForeignStore(s)) as Arc<dyn twilio_oauth::TokenStore>),
+                refresh_ahead: refresh_ahead_seconds
+                    .map(|v| seconds("refreshAheadSeconds", v))
+                    .transpose()?,
+                expiry_margin: expiry_margin_seconds
+                    .map(|v| seconds("expiryMarginSeconds", v))
+                    .transpose()?,
+                initial_token: initial_token.map(|t| t.0.clone()),
+            };
+            Ok(Arc::new(TokenProvider(self.0.token_provider(options))))
+        })
+    }
+}

@@ -1,0 +1,113 @@
+//! `TokenProvider`: the cached token that API calls use.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::cancel::CancellationToken;
+use crate::token::Token;
+use crate::{Result, guard_cancellable, guard_sync};
+
+/// A provider's counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct Stats {
+    /// Calls answered from the cache.
+    pub hits: u64,
+    /// Token requests made (foreground and background).
+    pub fetches: u64,
+    /// Of those, the ones made in the background (refresh-ahead).
+    pub background_refreshes: u64,
+    /// Token requests that failed.
+    pub failures: u64,
+}
+
+/// The cached token that API calls use: a fresh token at once, otherwise one fetch shared by
+/// every concurrent caller (single-flight), refreshed in the background ahead of expiry.
+#[derive(uniffi::Object)]
+#[uniffi::export(Debug)]
+pub struct TokenProvider(pub(crate) twilio_oauth::TokenProvider);
+
+impl fmt::Debug for TokenProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl TokenProvider {
+    /// A token that is not about to expire: from the cache when possible, otherwise from one
+    /// fetch shared by every concurrent caller.
+    #[uniffi::method(default(cancel = None))]
+    pub async fn token(&self, cancel: Option<Arc<CancellationToken>>) -> Result<Arc<Token>> {
+        guard_cancellable(cancel, self.0.token())
+            .await
+            .map(Token::wrap)
+    }
+
+    /// The access token itself (secret).
+    #[uniffi::method(default(cancel = None))]
+    pub async fn access_token(&self, cancel: Option<Arc<CancellationToken>>) -> Result<String> {
+        guard_cancellable(cancel, self.0.access_token()).await
+    }
+
+    /// `"Bearer <access token>"` (secret).
+    #[uniffi::method(default(cancel = None))]
+    pub async fn authorization_header(
+        &self,
+        cancel: Option<Arc<CancellationToken>>,
+    ) -> Result<String> {
+        guard_cancellable(cancel, self.0.authorization_header()).await
+    }
+
+    /// A token other than `rejectedAccessToken`, which the API just refused with 401: drops it
+    /// from the cache unless another caller already replaced it, then returns a good one.
+    #[uniffi::method(default(cancel = None))]
+    pub async fn token_after_unauthorized(
+        &self,
+        rejected_access_token: String,
+        cancel: Option<Arc<CancellationToken>>,
+    ) -> Result<Arc<Token>> {
+        guard_cancellable(
+            cancel,
+            self.0.token_after_unauthorized(&rejected_access_token),
+        )
+        .await
+        .map(Token::wrap)
+    }
+
+    /// [`TokenProvider::token`] for callers outside coroutines / `async` code: a cache hit
+    /// returns at once, a miss blocks the calling thread until the fetch completes.
+    pub fn token_blocking(&self) -> Result<Arc<Token>> {
+        guard_sync(|| Ok(Token::wrap(self.0.token_blocking()?)))
+    }
+
+    /// The cached token if it may be handed out, else `null`/`nil`: no I/O, never blocks.
+    pub fn cached_token(&self) -> Option<Arc<Token>> {
+        self.0.cached().map(Token::wrap)
+    }
+
+    /// Same as [`TokenProvider::cached_token`] (the name API.md uses).
+    pub fn cached(&self) -> Option<Arc<Token>> {
+        self.cached_token()
+    }
+
+    /// Drops the cached token (call it after the API answered 401).
+    pub fn invalidate(&self) {
+        self.0.invalidate()
+    }
+
+    /// The provider's counters.
+    pub fn stats(&self) -> Stats {
+        let s = self.0.stats();
+        Stats {
+            hits: s.hits,
+            fetches: s.fetches,
+            background_refreshes: s.background_refreshes,
+            failures: s.failures,
+        }
+    }
+
+    /// The key under which this provider's token is cached and stored.
+    pub fn key(&self) -> String {
+        self.0.key().to_owned()
+    }
+}
