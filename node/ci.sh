@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # CI stage of the npm package twilio-oauth. Run from the repository root:  bash node/ci.sh
-# Installs what it needs (npm), builds the addon, lints, runs the tests against the packed
-# package, checks that the tarball installs and loads in an empty project, and runs the README's
-# quick start against the mock server. Prints how long each step took.
+# Installs what it needs (npm), builds the addon (with the `test-hooks` feature, which only adds
+# the private `_panicForTest()`), lints, runs the tests against the packed package (they include
+# the scenarios of tests/scenarios/, whose tally goes to target/scenario-results/node.json),
+# checks that the tarball installs and loads in an empty project, runs the README's quick start
+# against the mock server, and runs the benchmarks. Prints how long each step took.
 set -euo pipefail
 
 root="$(pwd)"
@@ -30,8 +32,8 @@ step "cargo fmt and clippy (twilio-oauth-node)"
 cargo fmt -p twilio-oauth-node -- --check
 cargo clippy -p twilio-oauth-node --all-targets -- -D warnings
 
-step "napi build (release)"
-(cd node && npm run build)
+step "napi build (release, with the test-hooks feature the tests need)"
+(cd node && npm run build:test)
 
 step "build the mock server"
 cargo build -p twilio-oauth-mock
@@ -68,7 +70,11 @@ node -e "
   }"
 (cd node && node test/with-mock.mjs node examples/quickstart.mjs)
 
-step "benchmark (short run, numbers only)"
+step "benchmark (short run, numbers only; BENCH_JSON=path also writes them as JSON)"
+if [[ -n "${BENCH_JSON:-}" ]]; then
+  BENCH_JSON="$(realpath -m "$BENCH_JSON")"
+  export BENCH_JSON
+fi
 (cd node && BENCH_ITERATIONS=50000 node bench.mjs)
 
 step "done"

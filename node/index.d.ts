@@ -240,7 +240,7 @@ export interface ErrorFields {
 export declare class TwilioOAuthError extends Error {
   constructor(message?: string, fields?: ErrorFields)
 }
-/** The server answered with an error body. */
+/** The server answered with an error body; `message` is the server's message. */
 export declare class ApiError extends TwilioOAuthError {
   /** The HTTP status. */
   status: number

@@ -650,3 +650,9 @@ module.exports = {
   DEVICE_CODE_GRANT: 'urn:ietf:params:oauth:grant-type:device_code',
   ...errorClasses
 }
+
+// Only in builds with the `test-hooks` feature (the package's own tests): a call that panics
+// inside the core, whose promise must reject with a TwilioOAuthError.
+if (typeof native._panicForTest === 'function') {
+  module.exports._panicForTest = () => callAsync(null, () => native._panicForTest())
+}

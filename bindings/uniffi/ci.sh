@@ -3,7 +3,8 @@
 #   bash bindings/uniffi/ci.sh
 # 1. builds the cdylib, the uniffi-bindgen binary and the mock server (debug);
 # 2. runs the binding crate's Rust unit tests;
-# 3. runs the Kotlin tests on the JVM (Maven: regenerates the bindings, then JUnit 5);
+# 3. runs the Kotlin tests on the JVM (Maven: regenerates the bindings, then JUnit 5), including
+#    every scenario of tests/scenarios (writes target/scenario-results/kotlin.json);
 # 4. checks that the committed Swift sources are what uniffi-bindgen generates now (no Swift
 #    toolchain on these machines, so the Swift tests themselves run only where Swift exists).
 # Prints each step's duration; exits non-zero on the first failure.
@@ -46,9 +47,11 @@ kotlin_tests() {
     local reports=$uniffi/kotlin/target/surefire-reports
     rm -rf "$reports"
     local status=0
-    # (Maven 3.8 prints stray colour resets even in batch mode: strip them.)
-    (cd "$uniffi/kotlin" && mvn -B -q -Dstyle.color=never test 2>&1 | sed -u 's/\x1b\[[0-9;]*m//g') || status=$?
-    # Maven is quiet (-q): sum up what Surefire ran.
+    # Not quiet: Surefire's closing `Tests run: N, Failures: F, Errors: E, Skipped: S` line is
+    # what the top-level CI counts. -ntp hides download progress; Maven 3.8 prints stray colour
+    # resets even in batch mode: strip them.
+    (cd "$uniffi/kotlin" && mvn -B -ntp -Dstyle.color=never test 2>&1 | sed -u 's/\x1b\[[0-9;]*m//g') || status=$?
+    # One line over every test class (ScenarioTest's dynamic tests count one each).
     local run=0 failed=0 errors=0 skipped=0
     if compgen -G "$reports/*.txt" >/dev/null; then
         while read -r r f e s; do

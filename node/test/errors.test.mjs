@@ -127,4 +127,22 @@ describe('errors', () => {
   test('an unreadable stored token is a StoreError', () => {
     assert.throws(() => Token.deserialize('{not json'), isKind(StoreError))
   })
+
+  test('a panic inside the core rejects with a TwilioOAuthError and the process keeps working', async () => {
+    // The tested addon is built with the `test-hooks` feature (npm run build:test): no hook, no pass.
+    const panicForTest = oauth.default._panicForTest
+    assert.equal(typeof panicForTest, 'function', 'the addon under test was built without --features test-hooks')
+    const panicked = isKind(TwilioOAuthError, (err) => {
+      assert.equal(err.name, 'TwilioOAuthError')
+      assert.match(err.message, /panic/)
+    })
+    await assert.rejects(panicForTest(), panicked)
+    await assert.rejects(Promise.all([panicForTest(), panicForTest()]), panicked)
+    const client = new OAuthClient(clientOptions(mock()))
+    const token = await client.clientCredentials()
+    assert.equal(token.tokenType, 'Bearer')
+    const provider = client.tokenProvider()
+    assert.equal((await provider.token()).tokenType, 'Bearer')
+    assert.equal(await mock().requests('/v2/token'), 2)
+  })
 })

@@ -1,7 +1,8 @@
 //! The one place where core errors become JavaScript errors.
 //!
 //! A native error's message is a JSON object whose first key is `twilioOAuthError` (the
-//! kind, e.g. `"RateLimitedError"`), followed by the message and the kind's fields in
+//! kind, e.g. `"RateLimitedError"`), followed by the message (the core's `Display`, or for
+//! `ApiError` and `RateLimitedError` the server's own message) and the kind's fields in
 //! camelCase. `node/index.js` (`toTwilioOAuthError`) parses it and throws the class of that
 //! name. Messages never contain secrets: the core guarantees it.
 
@@ -13,7 +14,12 @@ use twilio_oauth::Error;
 pub(crate) fn payload(e: &Error) -> String {
     let mut map = Map::new();
     map.insert("twilioOAuthError".into(), json!(e.kind()));
-    map.insert("message".into(), json!(e.to_string()));
+    // As in twilio-node's RestException, an API error's `message` is the server's message: the
+    // status, code, error and link are fields of their own.
+    let message = e
+        .api()
+        .map_or_else(|| e.to_string(), |api| api.message.clone());
+    map.insert("message".into(), json!(message));
     if let Some(api) = e.api() {
         map.insert("status".into(), json!(api.status));
         map.insert("code".into(), json!(api.code));

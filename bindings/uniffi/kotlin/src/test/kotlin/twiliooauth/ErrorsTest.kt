@@ -115,6 +115,26 @@ class ErrorsTest {
     fun `a panic inside the core is an Internal error, not a crash`() {
         val e = assertThrows<TwilioOAuthException.Internal> { runBlocking { panicForTest() } }
         assertTrue(e.description.contains("panic"), e.description)
+        // The root of the tree, so that `catch (e: TwilioOAuthException)` handles it too.
+        val root: TwilioOAuthException = e
+        assertTrue(root.toString().startsWith("internal error: "), root.toString())
+    }
+
+    @Test
+    fun `calls after a panic still work, on the coroutine and the blocking paths`() {
+        // More panics than the shared runtime has worker threads: none of them may be lost.
+        repeat(4) {
+            assertThrows<TwilioOAuthException.Internal> { runBlocking { panicForTest() } }
+        }
+        OAuthClient(MockServer.config()).use { client ->
+            val token = runBlocking { client.clientCredentials() }
+            assertTrue(token.accessToken().isNotEmpty())
+            client.tokenProvider().use { provider ->
+                assertTrue(provider.tokenBlocking().accessToken().isNotEmpty())
+            }
+        }
+        assertThrows<TwilioOAuthException.Internal> { runBlocking { panicForTest() } }
+        assertEquals(2, MockServer.requests("/v2/token"))
     }
 
     @Test

@@ -1,0 +1,143 @@
+"""Benchmarks of the Python package, printed as a markdown table.
+
+- A cached ``provider.authorization_header()`` against twilio-python's own cache,
+  ``TokenAuthStrategy.get_auth_string()`` with a cached token, in the same process and with the
+  same JWT (twilio decodes the JWT on every call to check its expiry).
+- What the twilio SDK calls through ``TwilioCredentialProvider`` (one Python frame more).
+- ``import twilio_oauth  # noqa: E402`` time (fresh interpreters) and the wheel's size.
+
+Usage: python bench.py [--wheel PATH] [--calls N]. Needs the installed wheel, twilio and PyJWT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import time
+import timeit
+from pathlib import Path
+from typing import Callable
+
+# This file sits next to the package's sources: measure the installed wheel, not them.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import jwt  # noqa: E402
+from twilio.auth_strategy.token_auth_strategy import TokenAuthStrategy  # noqa: E402
+from twilio.http.token_manager import TokenManager  # noqa: E402
+
+import twilio_oauth  # noqa: E402
+from twilio_oauth import OAuthClient, Token, TwilioCredentialProvider  # noqa: E402
+
+
+def realistic_jwt() -> str:
+    """A JWT shaped like Twilio's access tokens (HS256, about 800 characters), valid for 1 hour."""
+    now = int(time.time())
+    claims = {
+        "iss": "https://oauth.twilio.com",
+        "sub": "OQ0123456789abcdef0123456789abcdef",
+        "aud": ["https://api.twilio.com"],
+        "iat": now,
+        "nbf": now,
+        "exp": now + 3600,
+        "jti": "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6",
+        "account_sid": "AC0123456789abcdef0123456789abcdef",
+        "scope": "offline_access openid profile",
+        "grants": {"api": {"accounts": ["AC0123456789abcdef0123456789abcdef"]}, "x": "y" * 180},
+    }
+    return jwt.encode(claims, "benchmark-signing-key-0123456789abcdef", algorithm="HS256")
+
+
+class FixedTokenManager(TokenManager):  # type: ignore[misc]
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def fetch_access_token(self) -> str:
+        return self.token
+
+
+def per_call_ns(fn: Callable[[], object], calls: int) -> float:
+    fn()  # warm the cache
+    best = min(timeit.repeat(fn, number=calls, repeat=5))
+    return best / calls * 1e9
+
+
+def import_time_ms(runs: int = 7) -> float:
+    code = "import time; t = time.perf_counter(); import twilio_oauth; print(time.perf_counter() - t)"
+    samples = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd="/"
+            ).stdout
+        )
+        for _ in range(runs)
+    ]
+    return statistics.median(samples) * 1000
+
+
+def wheel_size(explicit: str | None) -> tuple[str, float] | None:
+    candidates = [explicit] if explicit else []
+    root = Path(__file__).resolve().parents[1]
+    target = Path(os.environ.get("CARGO_TARGET_DIR", root / "target"))
+    candidates += sorted(
+        glob.glob(str(target / "wheels*" / "twilio_oauth-*.whl")), key=os.path.getmtime, reverse=True
+    )
+    for path in candidates:
+        if path and os.path.exists(path):
+            return os.path.basename(path), os.path.getsize(path) / 1e6
+    return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--wheel", help="the wheel whose size to report")
+    parser.add_argument("--calls", type=int, default=200_000)
+    args = parser.parse_args()
+
+    # TokenAuthStrategy calls logging.basicConfig(level=INFO) and logs its first fetch.
+    logging.getLogger("twilio").setLevel(logging.WARNING)
+    access_token = realistic_jwt()
+    client = OAuthClient(client_id="OQ0123456789abcdef0123456789abcdef", client_secret="unused")
+    provider = client.token_provider(initial_token=Token(access_token, 3600))
+    strategy = TokenAuthStrategy(FixedTokenManager(access_token))
+    ours_via_sdk = TwilioCredentialProvider(provider).to_auth_strategy()
+    assert provider.authorization_header() == strategy.get_auth_string() == ours_via_sdk.get_auth_string()
+
+    twilio_ns = per_call_ns(strategy.get_auth_string, args.calls // 10)
+    rows = [
+        ("twilio-python `TokenAuthStrategy.get_auth_string()` (cached)", twilio_ns),
+        (
+            "`provider.authorization_header()` (cached)",
+            per_call_ns(provider.authorization_header, args.calls),
+        ),
+        (
+            "`TwilioCredentialProvider(...).to_auth_strategy().get_auth_string()`",
+            per_call_ns(ours_via_sdk.get_auth_string, args.calls),
+        ),
+        ("`provider.access_token()` (cached)", per_call_ns(provider.access_token, args.calls)),
+        ("`provider.token()` (cached)", per_call_ns(provider.token, args.calls)),
+    ]
+    stats = provider.stats()
+    assert stats.fetches == 0, stats
+
+    python = sys.version.split()[0]
+    print(f"twilio-oauth {twilio_oauth.__version__}, Python {python}, JWT of {len(access_token)} chars\n")
+    print("| what | per call | vs twilio-python |")
+    print("|---|---:|---:|")
+    for name, ns in rows:
+        shown = f"{ns / 1000:.2f} µs" if ns >= 1000 else f"{ns:.0f} ns"
+        print(f"| {name} | {shown} | {twilio_ns / ns:.1f}× |")
+    print(f"| `import twilio_oauth` (median of 7 fresh interpreters) | {import_time_ms():.1f} ms | |")
+    size = wheel_size(args.wheel)
+    if size:
+        print(f"| wheel `{size[0]}` | {size[1]:.2f} MB | |")
+
+
+if __name__ == "__main__":
+    main()
