@@ -4,7 +4,7 @@
   ``TokenAuthStrategy.get_auth_string()`` with a cached token, in the same process and with the
   same JWT (twilio decodes the JWT on every call to check its expiry).
 - What the twilio SDK calls through ``TwilioCredentialProvider`` (one Python frame more).
-- ``import twilio_oauth  # noqa: E402`` time (fresh interpreters) and the wheel's size.
+- ``import twilio_oauth`` time (fresh interpreters) and the wheel's size.
 
 Usage: python bench.py [--wheel PATH] [--calls N]. Needs the installed wheel, twilio and PyJWT.
 """
@@ -60,10 +60,18 @@ class FixedTokenManager(TokenManager):  # type: ignore[misc]
         return self.token
 
 
-def per_call_ns(fn: Callable[[], object], calls: int) -> float:
+ROUNDS = 7
+
+
+def per_call_ns(fn: Callable[[], object], calls: int) -> tuple[float, float, float]:
+    """Median, fastest and slowest of ROUNDS rounds of `calls` calls, per call."""
     fn()  # warm the cache
-    best = min(timeit.repeat(fn, number=calls, repeat=5))
-    return best / calls * 1e9
+    rounds = [t / calls * 1e9 for t in timeit.repeat(fn, number=calls, repeat=ROUNDS)]
+    return statistics.median(rounds), min(rounds), max(rounds)
+
+
+def shown_ns(ns: float) -> str:
+    return f"{ns / 1000:.2f} µs" if ns >= 1000 else f"{ns:.0f} ns"
 
 
 def import_time_ms(runs: int = 7) -> float:
@@ -128,15 +136,15 @@ def main() -> None:
 
     python = sys.version.split()[0]
     print(f"twilio-oauth {twilio_oauth.__version__}, Python {python}, JWT of {len(access_token)} chars\n")
-    print("| what | per call | vs twilio-python |")
-    print("|---|---:|---:|")
-    for name, ns in rows:
-        shown = f"{ns / 1000:.2f} µs" if ns >= 1000 else f"{ns:.0f} ns"
-        print(f"| {name} | {shown} | {twilio_ns / ns:.1f}× |")
-    print(f"| `import twilio_oauth` (median of 7 fresh interpreters) | {import_time_ms():.1f} ms | |")
+    print(f"Median of {ROUNDS} rounds per call, with the fastest and slowest round.\n")
+    print("| what | median per call | min – max | vs twilio-python (medians) |")
+    print("|---|---:|---:|---:|")
+    for name, (med, lo, hi) in rows:
+        print(f"| {name} | {shown_ns(med)} | {shown_ns(lo)} – {shown_ns(hi)} | {twilio_ns[0] / med:.1f}× |")
+    print(f"| `import twilio_oauth` (median of 7 fresh interpreters) | {import_time_ms():.1f} ms | | |")
     size = wheel_size(args.wheel)
     if size:
-        print(f"| wheel `{size[0]}` | {size[1]:.2f} MB | |")
+        print(f"| wheel `{size[0]}` | {size[1]:.2f} MB | | |")
 
 
 if __name__ == "__main__":

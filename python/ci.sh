@@ -91,6 +91,8 @@ run_examples() {
     cd python/examples
     "$venv/bin/python" quickstart.py
     "$venv/bin/python" typed_usage.py
+    # Last: it shortens the server's token lifetime.
+    "$venv/bin/python" ../soak.py
   ) || rc=$?
   kill "$MOCK_PID" 2>/dev/null || true
   return "$rc"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from support import AUTH_TOKEN, CLIENT_SECRET, MockServer, assert_no_secret
-from twilio_oauth import ApiError, BearerAuth, OAuthClient, TwilioCredentialProvider
+from twilio_oauth import ApiError, BearerAuth, InvalidResponseError, OAuthClient, TwilioCredentialProvider
 
 
 def shown(*objects: object) -> str:
@@ -58,3 +58,24 @@ def test_error_messages_never_show_a_secret(client: OAuthClient, mock: MockServe
     e = caught.value
     text = shown(e) + " ".join(str(getattr(e, a)) for a in ("message", "error", "more_info", "excerpt"))
     assert_no_secret(text, "refresh-token-that-must-stay-secret", token.access_token)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"access_token": "opaque-access-token-RECOGNISABLE-1e2f',
+        '{"access_token": "opaque-access-token-RECOGNISABLE-1e2f", "token_type": 5}',
+        '{"refresh_token": "opaque-access-token-RECOGNISABLE-1e2f", "token_type": "Bearer"}',
+    ],
+)
+def test_an_unusable_2xx_body_keeps_its_token_out_of_the_error(
+    client: OAuthClient, mock: MockServer, body: str
+) -> None:
+    # Such a body is echoed as an excerpt for diagnosis; whatever may be a secret is masked.
+    mock.fault("/v2/token", {"status": 200, "body": body})
+    with pytest.raises(InvalidResponseError) as caught:
+        client.client_credentials()
+    e = caught.value
+    text = shown(e) + " ".join(str(getattr(e, a)) for a in ("message", "excerpt"))
+    assert_no_secret(text, "opaque-access-token-RECOGNISABLE-1e2f")
+    assert e.status == 200 and e.excerpt

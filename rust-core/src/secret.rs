@@ -84,9 +84,11 @@ secret_type!(
 /// A short, safe preview of a token for people: its first characters and its length.
 ///
 /// JWTs start with their base64 header (`eyJhbGci…`), which is not secret; the signature and
-/// claims stay hidden.
+/// claims stay hidden. At most a quarter of the value shows (none of a value under 4 chars),
+/// so a short opaque token is never printed nearly whole.
 pub fn preview(secret: &str) -> String {
-    let head: String = secret.chars().take(8).collect();
+    let len = secret.chars().count();
+    let head: String = secret.chars().take((len / 4).min(8)).collect();
     format!("{head}…({} chars)", secret.chars().count())
 }
 
@@ -106,5 +108,7 @@ mod tests {
     fn preview_keeps_only_the_head() {
         let p = preview("eyJhbGciOiJIUzI1NiJ9.payload.signature");
         assert_eq!(p, "eyJhbGci…(38 chars)");
+        assert_eq!(preview("abcdefgh"), "ab…(8 chars)");
+        assert_eq!(preview("abc"), "…(3 chars)");
     }
 }
