@@ -5,6 +5,9 @@
   same JWT (twilio decodes the JWT on every call to check its expiry).
 - What the twilio SDK calls through ``TwilioCredentialProvider`` (one Python frame more).
 - ``import twilio_oauth`` time (fresh interpreters) and the wheel's size.
+- With ``TWILIO_OAUTH_BASE_URL`` pointing at the local Twilio OAuth server: token requests made
+  for 100 API calls through the twilio SDK, with its own ``ClientCredentialProvider`` and with
+  ``TwilioCredentialProvider``; the SDK's requests are sent to that server instead of Twilio.
 
 Usage: python bench.py [--wheel PATH] [--calls N]. Needs the installed wheel, twilio and PyJWT.
 """
@@ -100,6 +103,46 @@ def wheel_size(explicit: str | None) -> tuple[str, float] | None:
     return None
 
 
+def token_requests_per_100_calls(base_url: str) -> list[tuple[str, int]]:
+    """Token requests for 100 API calls through the twilio SDK: its provider, then ours."""
+    import json
+    import urllib.request
+
+    from twilio.credential.client_credential_provider import ClientCredentialProvider
+    from twilio.http.http_client import TwilioHttpClient
+    from twilio.rest import Client
+
+    account_sid = "AC0123456789abcdef0123456789abcdef"
+    client_id, secret = "OQ0123456789abcdef0123456789abcdef", "mock-client-secret-0123456789"
+    send = TwilioHttpClient.request
+
+    def to_local_server(self: TwilioHttpClient, method: str, url: str, *a: object, **kw: object) -> object:
+        for host in ("https://oauth.twilio.com", "https://api.twilio.com"):
+            url = url.replace(host, base_url)
+        return send(self, method, url, *a, **kw)
+
+    def token_requests() -> int:
+        with urllib.request.urlopen(base_url + "/admin/stats", timeout=10) as r:
+            return int(json.loads(r.read())["requests"].get("/v2/token", 0))
+
+    TwilioHttpClient.request = to_local_server  # type: ignore[method-assign]
+    try:
+        rows = []
+        ours = OAuthClient(client_id=client_id, client_secret=secret, base_url=base_url).token_provider()
+        for name, credentials in [
+            ("twilio-python `ClientCredentialProvider`", ClientCredentialProvider(client_id, secret)),
+            ("twilio-oauth `TwilioCredentialProvider`", TwilioCredentialProvider(ours)),
+        ]:
+            before = token_requests()
+            sdk = Client(account_sid=account_sid, credential_provider=credentials)
+            for _ in range(100):
+                assert sdk.api.v2010.accounts(account_sid).fetch().sid == account_sid
+            rows.append((name, token_requests() - before))
+        return rows
+    finally:
+        TwilioHttpClient.request = send  # type: ignore[method-assign]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -145,6 +188,13 @@ def main() -> None:
     size = wheel_size(args.wheel)
     if size:
         print(f"| wheel `{size[0]}` | {size[1]:.2f} MB | | |")
+    base_url = os.environ.get("TWILIO_OAUTH_BASE_URL")
+    if base_url:
+        print("\nThe twilio SDK against the local Twilio OAuth server: token requests for 100 API calls.\n")
+        print("| credential provider | token requests |")
+        print("|---|---:|")
+        for name, count in token_requests_per_100_calls(base_url):
+            print(f"| {name} | {count} |")
 
 
 if __name__ == "__main__":
