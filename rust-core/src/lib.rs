@@ -64,6 +64,9 @@ mod client;
 pub mod clock;
 mod device;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod pkce;
 #[cfg(test)]
 mod proptests;

@@ -225,8 +225,9 @@ impl Token {
             });
         }
         let wall = clock.system_time();
-        let expires_at =
-            UNIX_EPOCH + Duration::try_from_secs_f64(p.expires_at).unwrap_or(Duration::ZERO);
+        // An expiry past what the clock can represent reads as already expired (`UNIX_EPOCH +
+        // d` used to panic for 9.2e18 <= expires_at < 1.8e19; see the stored_token fuzz target).
+        let expires_at = epoch_secs(p.expires_at).unwrap_or(UNIX_EPOCH);
         let left = expires_at
             .duration_since(wall)
             .unwrap_or(Duration::ZERO)
@@ -389,11 +390,14 @@ fn lifetime(
         let from_claims = match iat {
             // The server's own clock on both ends: immune to a wrong clock here or there.
             Some(iat) if exp > iat => {
-                let issued_for = Duration::from_secs_f64(exp - iat);
+                // Saturating: `exp - iat` may be past `Duration::MAX` (or infinite); it is
+                // capped at MAX_LIFETIME below. Found by fuzzing, as `from_secs_f64` panicked.
+                let issued_for = Duration::try_from_secs_f64(exp - iat).unwrap_or(Duration::MAX);
                 // A token issued earlier and handed out again has less left than it was
                 // issued for: the response's Date (the same server clock) tells how much.
                 let left = date.and_then(|_| epoch_secs(exp)).and_then(until);
-                Some(left.map_or(issued_for, |l| l.min(issued_for)))
+                // Less than a nanosecond rounds to zero: no believable lifetime, fall through.
+                Some(left.map_or(issued_for, |l| l.min(issued_for))).filter(|l| !l.is_zero())
             }
             _ => epoch_secs(exp).and_then(until),
         };
@@ -634,6 +638,45 @@ mod tests {
         let shown = format!("{t} {t:?}");
         assert!(!shown.contains(&token));
         assert!(!shown.contains("refresh-secret"));
+    }
+
+    /// Regression (fuzz/corpus/jwt_claims/regression-exp-minus-iat-*): `exp - iat` past
+    /// `Duration::MAX`, infinite, or under a nanosecond once panicked or gave a zero lifetime.
+    #[test]
+    fn absurd_exp_minus_iat_neither_panics_nor_gives_a_zero_lifetime() {
+        for (claims, expires_in) in [
+            (
+                r#"{"iat":11111111111111111111111111, "exp": 1731658111111111444444444444444444444444444444444444444444444444444444444444444444444444444444444411}"#,
+                None,
+            ),
+            (r#"{"iat":-1e308,"exp":1e308}"#, Some(3600)),
+            (r#"{"iat":0,"exp":1e-10}"#, None),
+        ] {
+            let token = format!(
+                "{}.{}.sig",
+                URL_SAFE_NO_PAD.encode(b"{}"),
+                URL_SAFE_NO_PAD.encode(claims)
+            );
+            let t = received(
+                &serde_json::json!({"access_token": token, "expires_in": expires_in}),
+                None,
+            );
+            assert!(t.lifetime() > Duration::ZERO, "{claims}");
+            assert!(t.lifetime() <= MAX_LIFETIME, "{claims}");
+        }
+    }
+
+    /// Regression (fuzz/corpus/stored_token/regression-expires-at-past-systemtime.json): a
+    /// stored expiry that `Duration` holds but `SystemTime` does not once panicked on load.
+    #[test]
+    fn a_stored_expiry_past_the_clocks_range_reads_as_expired() {
+        for expires_at in ["1e19", "9223372036854775807", "1.8e19", "1e300"] {
+            let json = format!(
+                r#"{{"schema_version":1,"access_token":"a","token_type":"Bearer","expires_at":{expires_at}}}"#
+            );
+            let t = Token::from_json(&json).unwrap();
+            assert!(t.is_expired(), "{expires_at}");
+        }
     }
 
     #[test]
