@@ -140,7 +140,12 @@ async function timeAsync (fn) {
     for (let i = 0; i < N; i++) await fn()
     samples.push(Number(process.hrtime.bigint() - start) / N)
   }
-  return median(samples)
+  return summary(samples)
+}
+
+/** Median per call, with the fastest and slowest round. */
+function summary (samples) {
+  return { median: median(samples), min: Math.min(...samples), max: Math.max(...samples) }
 }
 
 function timeSync (fn) {
@@ -152,7 +157,7 @@ function timeSync (fn) {
     samples.push(Number(process.hrtime.bigint() - start) / N)
   }
   if (sink !== ROUNDS * N) throw new Error('cachedToken() missed')
-  return median(samples)
+  return summary(samples)
 }
 
 async function cacheHitBench (mock) {
@@ -174,21 +179,23 @@ async function cacheHitBench (mock) {
     provider.cachedToken()
   }
 
-  const ns = {
+  const timed = {
     accessToken: await timeAsync(() => provider.accessToken()),
     authorizationHeader: await timeAsync(() => provider.authorizationHeader()),
     twilioNodeGetAuthString: await timeAsync(() => strategy.getAuthString()),
     cachedToken: timeSync(() => provider.cachedToken())
   }
+  const ns = Object.fromEntries(Object.entries(timed).map(([k, v]) => [k, v.median]))
   const stats = provider.stats()
 
   const fmt = (x) => `${x.toFixed(1)} ns`
-  console.log(`\n### Cache hit (${N} iterations x ${ROUNDS} rounds, median; token of ${token.accessToken.length} chars)\n`)
-  console.log(table(['call', 'time per call'], [
-    ['`await provider.accessToken()`', fmt(ns.accessToken)],
-    ['`await provider.authorizationHeader()`', fmt(ns.authorizationHeader)],
-    ['`await TokenAuthStrategy.getAuthString()` (twilio-node, cached token)', fmt(ns.twilioNodeGetAuthString)],
-    ['`provider.cachedToken()` (synchronous)', fmt(ns.cachedToken)]
+  const row = (name, t) => [name, fmt(t.median), `${fmt(t.min)} – ${fmt(t.max)}`]
+  console.log(`\n### Cache hit (${N} iterations x ${ROUNDS} rounds; token of ${token.accessToken.length} chars)\n`)
+  console.log(table(['call', 'median per call', 'min – max (rounds)'], [
+    row('`await provider.accessToken()`', timed.accessToken),
+    row('`await provider.authorizationHeader()`', timed.authorizationHeader),
+    row('`await TokenAuthStrategy.getAuthString()` (twilio-node, cached token)', timed.twilioNodeGetAuthString),
+    row('`provider.cachedToken()` (synchronous)', timed.cachedToken)
   ]))
   const speedup = {
     accessToken: ns.twilioNodeGetAuthString / ns.accessToken,
@@ -196,7 +203,7 @@ async function cacheHitBench (mock) {
   }
   console.log(`\nspeed-up over getAuthString(): accessToken() ${speedup.accessToken.toFixed(1)}x, authorizationHeader() ${speedup.authorizationHeader.toFixed(1)}x`)
   console.log(`provider stats: ${JSON.stringify(stats)}`)
-  return { iterations: N, rounds: ROUNDS, nsPerCall: ns, speedup, providerStats: stats }
+  return { iterations: N, rounds: ROUNDS, nsPerCall: ns, nsPerCallRange: timed, speedup, providerStats: stats }
 }
 
 // ---------------------------------------------------------------------------------------------
