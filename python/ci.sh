@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # CI stage of the Python package (run from the repository root; installs what it needs itself):
 #   1. a fresh venv with maturin and the test dependencies,
-#   2. the abi3 wheel, built by maturin in release mode into the workspace's target dir (with the
-#      `test-hooks` feature, which only adds the private _panic_for_test hooks),
+#   2. the abi3 wheel, built as `pip install ./python` builds it (pip, PEP 517, maturin in release
+#      mode, into the workspace's target dir), with the `test-hooks` feature, which only adds the
+#      private _panic_for_test hooks,
 #   3. the wheel installed (the tests never import the source tree),
 #   4. stubtest (the .pyi against the native module), mypy --strict (package, examples, tests),
 #      ruff,
@@ -48,8 +49,10 @@ setup_venv() {
 
 build_wheel() {
   rm -rf "$wheels"
-  (cd python && "$venv/bin/maturin" build --release --features test-hooks \
-    --interpreter "$venv/bin/python" --out "$wheels")
+  # The PEP 517 build that `pip install ./python` runs (maturin fetched into pip's isolated
+  # build environment), kept as a file for its size; the tests need the test-hooks feature.
+  MATURIN_PEP517_ARGS="--features test-hooks" "$venv/bin/python" -m pip wheel --quiet \
+    --disable-pip-version-check --no-deps --wheel-dir "$wheels" ./python
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps \
     "$wheels"/twilio_oauth-*.whl
   ls -l "$wheels"
