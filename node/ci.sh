@@ -62,12 +62,7 @@ mkdir "$work/empty"
   ")
 
 step "README quick start (examples/quickstart.mjs) against the mock server"
-node -e "
-  const fs = require('node:fs')
-  const code = fs.readFileSync('node/examples/quickstart.mjs', 'utf8')
-  if (!fs.readFileSync('node/README.md', 'utf8').includes(code)) {
-    console.error('node/README.md does not show node/examples/quickstart.mjs verbatim'); process.exit(1)
-  }"
+scripts/check-readme node/README.md
 (cd node && node test/with-mock.mjs node examples/quickstart.mjs)
 
 step "benchmark (short run, numbers only; BENCH_JSON=path also writes them as JSON)"

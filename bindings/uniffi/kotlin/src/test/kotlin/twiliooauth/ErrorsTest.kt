@@ -152,21 +152,7 @@ class ErrorsTest {
             TwilioOAuthException.Store("m"),
             TwilioOAuthException.Internal("m"),
         )
-        val names = kinds.map { e ->
-            when (e) {
-                is TwilioOAuthException.Config -> "ConfigError"
-                is TwilioOAuthException.Api -> "ApiError"
-                is TwilioOAuthException.RateLimited -> "RateLimitedError"
-                is TwilioOAuthException.AccessDenied -> "AccessDeniedError"
-                is TwilioOAuthException.ExpiredToken -> "ExpiredTokenError"
-                is TwilioOAuthException.Transport -> "TransportError"
-                is TwilioOAuthException.Timeout -> "TimeoutError"
-                is TwilioOAuthException.InvalidResponse -> "InvalidResponseError"
-                is TwilioOAuthException.Cancelled -> "CancelledError"
-                is TwilioOAuthException.Store -> "StoreError"
-                is TwilioOAuthException.Internal -> "TwilioOAuthError"
-            }
-        }
+        val names = kinds.map(::errorKind)
         assertEquals(11, names.toSet().size)
         kinds.forEach { assertTrue(it is Exception) }
     }

@@ -146,7 +146,7 @@ class ScenarioTest {
                 error == null && wantOk != null && wantError == null -> checkOk(outcome.getOrThrow(), wantOk, problems)
                 error != null && wantOk == null && wantError != null -> checkError(error, wantError, problems)
                 error == null -> problems += "succeeded, but an error was expected"
-                else -> problems += "failed with ${kind(error)}: $error"
+                else -> problems += "failed with ${errorKind(error)}: $error"
             }
             expect.optJSONObject("requests")?.let { requests ->
                 for (path in requests.keySet().sorted()) {
@@ -319,21 +319,6 @@ class ScenarioTest {
             else -> a == b
         }
 
-        /** The public class name of an error, identical in every language. */
-        private fun kind(e: TwilioOAuthException): String = when (e) {
-            is TwilioOAuthException.Config -> "ConfigError"
-            is TwilioOAuthException.Api -> "ApiError"
-            is TwilioOAuthException.RateLimited -> "RateLimitedError"
-            is TwilioOAuthException.AccessDenied -> "AccessDeniedError"
-            is TwilioOAuthException.ExpiredToken -> "ExpiredTokenError"
-            is TwilioOAuthException.Transport -> "TransportError"
-            is TwilioOAuthException.Timeout -> "TimeoutError"
-            is TwilioOAuthException.InvalidResponse -> "InvalidResponseError"
-            is TwilioOAuthException.Cancelled -> "CancelledError"
-            is TwilioOAuthException.Store -> "StoreError"
-            is TwilioOAuthException.Internal -> "TwilioOAuthError"
-        }
-
         /** The fields an `ApiError` (or `RateLimitedError`) carries. */
         private class ApiFields(
             val code: Long?,
@@ -362,7 +347,7 @@ class ScenarioTest {
             for (key in want.keySet().sorted()) {
                 val v = want.get(key)
                 val ok = when (key) {
-                    "kind" -> kind(e) == v
+                    "kind" -> errorKind(e) == v
                     "status" -> status(e) == integer(v)
                     "code" -> api?.code == integer(v)
                     "error" -> api?.error == v
@@ -375,8 +360,26 @@ class ScenarioTest {
                         continue
                     }
                 }
-                if (!ok) problems += "error.$key: want $v, got ${kind(e)}: $e"
+                if (!ok) problems += "error.$key: want $v, got ${errorKind(e)}: $e"
             }
         }
     }
+}
+
+/**
+ * The public class name of an error, identical in every language. A `when` without an `else`,
+ * so a new case of the sealed class does not compile until it has a name here.
+ */
+internal fun errorKind(e: TwilioOAuthException): String = when (e) {
+    is TwilioOAuthException.Config -> "ConfigError"
+    is TwilioOAuthException.Api -> "ApiError"
+    is TwilioOAuthException.RateLimited -> "RateLimitedError"
+    is TwilioOAuthException.AccessDenied -> "AccessDeniedError"
+    is TwilioOAuthException.ExpiredToken -> "ExpiredTokenError"
+    is TwilioOAuthException.Transport -> "TransportError"
+    is TwilioOAuthException.Timeout -> "TimeoutError"
+    is TwilioOAuthException.InvalidResponse -> "InvalidResponseError"
+    is TwilioOAuthException.Cancelled -> "CancelledError"
+    is TwilioOAuthException.Store -> "StoreError"
+    is TwilioOAuthException.Internal -> "TwilioOAuthError"
 }
