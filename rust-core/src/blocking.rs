@@ -1,31 +1,63 @@
 //! The shared runtime, and a blocking facade for callers without one (the bindings use it).
 
 use std::future::Future;
-use std::sync::OnceLock;
+use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use arc_swap::ArcSwapOption;
+use parking_lot::Mutex;
 use tokio::runtime::{Handle, Runtime};
 use tokio::task::AbortHandle;
 
 use crate::error::{Error, Result};
 
-static RUNTIME: OnceLock<std::result::Result<Runtime, String>> = OnceLock::new();
+/// The shared runtime and the process it belongs to.
+struct Slot {
+    pid: u32,
+    runtime: &'static Runtime,
+}
+
+static RUNTIME: ArcSwapOption<Slot> = ArcSwapOption::const_empty();
+/// Serialises the (rare) creation of a runtime.
+static CREATING: Mutex<()> = parking_lot::const_mutex(());
 
 /// The runtime the crate runs on when the caller has none: two worker threads named
 /// `twilio-oauth`, created on first use.
+///
+/// Fork-safe: a child process created by `fork()` (gunicorn `--preload`, `multiprocessing`,
+/// Celery prefork) inherits the parent's runtime without its threads, so the first call in the
+/// child starts a runtime of its own. The parent's copy is left alone (dropping it would wait
+/// for threads that do not exist in the child).
 pub fn runtime() -> Result<&'static Runtime> {
-    RUNTIME
-        .get_or_init(|| {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .thread_name("twilio-oauth")
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())
-        })
-        .as_ref()
-        .map_err(|e| Error::internal(format!("cannot start the tokio runtime: {e}")))
+    let pid = std::process::id();
+    if let Some(slot) = RUNTIME.load().as_ref().filter(|s| s.pid == pid) {
+        return Ok(slot.runtime);
+    }
+    let _creating = CREATING.lock();
+    if let Some(slot) = RUNTIME.load().as_ref().filter(|s| s.pid == pid) {
+        return Ok(slot.runtime);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("twilio-oauth")
+        .enable_all()
+        .build()
+        .map_err(|e| Error::internal(format!("cannot start the tokio runtime: {e}")))?;
+    // Lives as long as the process: it is shared by every provider and binding.
+    let runtime: &'static Runtime = Box::leak(Box::new(runtime));
+    RUNTIME.store(Some(Arc::new(Slot { pid, runtime })));
+    Ok(runtime)
+}
+
+/// Call in a child process right after `fork()` (Python's `os.register_at_fork`): forgets the
+/// parent's runtime so the child starts its own on first use. [`runtime`] notices a fork by
+/// itself; this only makes it explicit and early.
+pub fn after_fork_in_child() {
+    let pid = std::process::id();
+    if RUNTIME.load().as_ref().is_some_and(|s| s.pid != pid) {
+        RUNTIME.store(None);
+    }
 }
 
 /// A handle to run background work on: the caller's runtime if there is one, else ours.
@@ -139,7 +171,9 @@ where
     spawn(fut).wait()
 }
 
-fn join_result<T>(r: std::result::Result<Result<T>, tokio::task::JoinError>) -> Result<T> {
+pub(crate) fn join_result<T>(
+    r: std::result::Result<Result<T>, tokio::task::JoinError>,
+) -> Result<T> {
     match r {
         Ok(r) => r,
         Err(e) if e.is_cancelled() => Err(Error::Cancelled),

@@ -14,8 +14,8 @@ use crate::error::{Error, Result};
 use crate::pkce::{self, AuthorizationRequest};
 use crate::provider::{ProviderOptions, TokenProvider};
 use crate::secret::{AuthToken, ClientSecret};
-use crate::token::{Received, Token, parse_token_response};
-use crate::transport::{Basic, Response, Transport};
+use crate::token::{Issuer, Received, Token, parse_token_response};
+use crate::transport::{Basic, Response, Retry, Transport};
 
 /// Twilio's OAuth server.
 pub const DEFAULT_BASE_URL: &str = "https://oauth.twilio.com";
@@ -35,7 +35,7 @@ pub const DEFAULT_MAX_RETRIES: u32 = 2;
 ///     .client_id("OQ0123456789abcdef0123456789abcdef")
 ///     .client_secret("your-client-secret")
 ///     .build()?;
-/// let token = client.client_credentials(None, None).await?;
+/// let token = client.client_credentials(None, None, None).await?;
 /// println!("{token}"); // "Bearer eyJhbGci…(812 chars) (expires in 3599s)"
 /// # Ok(()) }
 /// ```
@@ -356,6 +356,16 @@ impl OAuthClient {
         self.0.transport.clock()
     }
 
+    /// The account SID the client was configured with (v1 Basic auth).
+    pub fn account_sid(&self) -> Option<&str> {
+        self.0.account_sid.as_deref()
+    }
+
+    /// The whole-call timeout (retries included).
+    pub fn timeout(&self) -> Duration {
+        self.0.transport.timeout()
+    }
+
     fn endpoint(&self, path: &str) -> Result<Url> {
         let base = self.0.base_url.as_str().trim_end_matches('/');
         Url::parse(&format!("{base}{path}"))
@@ -377,10 +387,15 @@ impl OAuthClient {
     async fn post_token(
         &self,
         url: &Url,
+        grant_type: &str,
         form: &[(&str, &str)],
         basic: Option<Basic<'_>>,
     ) -> Result<Token> {
-        let r = self.0.transport.post_form(url, form, basic).await?;
+        let r = self
+            .0
+            .transport
+            .post_form(url, form, basic, Retry::for_grant(grant_type))
+            .await?;
         parse_token_response(&received(&r))
     }
 
@@ -402,8 +417,20 @@ impl OAuthClient {
         push_opt(&mut form, "DeviceCode", &request.device_code);
         push_opt(&mut form, "DeviceId", &request.device_id);
         push_opt(&mut form, "RefreshToken", &request.refresh_token);
-        self.post_token(&self.endpoint("/v1/token")?, &form, Some(basic))
-            .await
+        let token = self
+            .post_token(
+                &self.endpoint("/v1/token")?,
+                &request.grant_type,
+                &form,
+                Some(basic),
+            )
+            .await?
+            .issued_by(Issuer::V1, request.device_id.as_deref());
+        // A server that does not rotate refresh tokens sends none back: the old one lives on.
+        Ok(match (&request.refresh_token, token.refresh_token()) {
+            (Some(old), None) => token.with_refresh_token(old.clone()),
+            _ => token,
+        })
     }
 
     /// `POST /v1/device/code`, exactly as seed `001`: `Scopes` (required) and `Audiences` as
@@ -421,7 +448,12 @@ impl OAuthClient {
         form.extend(scopes.iter().map(|s| ("Scopes", s.as_ref())));
         form.extend(audiences.iter().map(|a| ("Audiences", a.as_ref())));
         let url = self.endpoint("/v1/device/code")?;
-        let r = self.0.transport.post_form(&url, &form, Some(basic)).await?;
+        // A device code is not a grant: asking twice only shows the person the second code.
+        let r = self
+            .0
+            .transport
+            .post_form(&url, &form, Some(basic), Retry::Full)
+            .await?;
         DeviceAuthorization::parse(&r)
     }
 
@@ -449,14 +481,17 @@ impl OAuthClient {
         push_opt(&mut form, "refresh_token", &request.refresh_token);
         push_opt(&mut form, "scope", &request.scope);
         push_opt(&mut form, "code_verifier", &request.code_verifier);
-        self.post_token(&url, &form, None).await
+        self.post_token(&url, &request.grant_type, &form, None)
+            .await
     }
 
-    /// A client-credentials token from `/v2/token`.
+    /// A client-credentials token from `/v2/token`; `account_sid` asks for a token that acts
+    /// on behalf of that account.
     pub async fn client_credentials(
         &self,
         scope: Option<&str>,
         audience: Option<&str>,
+        account_sid: Option<&str>,
     ) -> Result<Token> {
         if self.0.client_secret.is_none() {
             return Err(Error::config(
@@ -467,6 +502,7 @@ impl OAuthClient {
             grant_type: "client_credentials".into(),
             scope: scope.map(str::to_owned),
             audience: audience.map(str::to_owned),
+            account_sid: account_sid.map(str::to_owned),
             ..V2TokenRequest::default()
         })
         .await

@@ -9,9 +9,10 @@ use parking_lot::Mutex;
 
 /// A source of monotonic time, wall-clock time and sleeps.
 ///
-/// Lifetimes are measured on [`Clock::now`] (monotonic), so a wall clock that jumps cannot make
-/// a fresh token look expired or an old one fresh. [`Clock::system_time`] is only used to show
-/// `expires_at` and to persist tokens.
+/// Freshness needs both: the monotonic deadline ([`Clock::now`]) so a wall clock turned back
+/// cannot make an old token look fresh, and the wall-clock expiry ([`Clock::system_time`])
+/// because the monotonic clock stops while a laptop or phone is suspended: after two hours
+/// asleep a one-hour token must not look fresh.
 pub trait Clock: Send + Sync + fmt::Debug + 'static {
     /// Monotonic now.
     fn now(&self) -> Instant;
@@ -53,6 +54,8 @@ struct ManualState {
     base: Instant,
     system_base: SystemTime,
     offset: Duration,
+    /// Extra wall-clock time (a suspend, a clock jump), which the monotonic clock did not see.
+    wall_offset: Duration,
     sleeps: Vec<Duration>,
 }
 
@@ -70,6 +73,7 @@ impl ManualClock {
                 base: Instant::now(),
                 system_base: SystemTime::now(),
                 offset: Duration::ZERO,
+                wall_offset: Duration::ZERO,
                 sleeps: Vec::new(),
             })),
         }
@@ -78,6 +82,12 @@ impl ManualClock {
     /// Moves the clock forward.
     pub fn advance(&self, by: Duration) {
         self.inner.lock().offset += by;
+    }
+
+    /// A suspend (laptop lid closed, phone asleep): the wall clock moves forward by `by` while
+    /// the monotonic clock, like `CLOCK_MONOTONIC` during suspend, does not.
+    pub fn suspend(&self, by: Duration) {
+        self.inner.lock().wall_offset += by;
     }
 
     /// Every duration slept on this clock, in order.
@@ -99,7 +109,7 @@ impl Clock for ManualClock {
 
     fn system_time(&self) -> SystemTime {
         let s = self.inner.lock();
-        s.system_base + s.offset
+        s.system_base + s.offset + s.wall_offset
     }
 
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {

@@ -28,6 +28,11 @@ pub enum Error {
     /// The server kept answering 429 after all retries.
     #[error("rate limited: {0}")]
     RateLimited(ApiError),
+    /// A user grant can no longer be refreshed (refused or reused refresh token, revoked grant,
+    /// ended session, or no refresh token at all): the person must sign in again. Carries the
+    /// server's answer. A provider for a person never falls back to an app token.
+    #[error("sign in again: {0}")]
+    LoginRequired(ApiError),
     /// Device flow: the user refused the authorization request.
     #[error("access denied: {message}")]
     AccessDenied {
@@ -87,6 +92,7 @@ impl Error {
             Error::Config { .. } => "ConfigError",
             Error::Api(_) => "ApiError",
             Error::RateLimited(_) => "RateLimitedError",
+            Error::LoginRequired(_) => "LoginRequiredError",
             Error::AccessDenied { .. } => "AccessDeniedError",
             Error::ExpiredToken { .. } => "ExpiredTokenError",
             Error::Transport { .. } => "TransportError",
@@ -98,10 +104,11 @@ impl Error {
         }
     }
 
-    /// The server's error details, for `ApiError` and `RateLimitedError`.
+    /// The server's error details, for `ApiError`, `RateLimitedError` and
+    /// `LoginRequiredError`.
     pub fn api(&self) -> Option<&ApiError> {
         match self {
-            Error::Api(e) | Error::RateLimited(e) => Some(e),
+            Error::Api(e) | Error::RateLimited(e) | Error::LoginRequired(e) => Some(e),
             _ => None,
         }
     }
@@ -109,7 +116,7 @@ impl Error {
     /// The HTTP status the server answered with, when there was one.
     pub fn status(&self) -> Option<u16> {
         match self {
-            Error::Api(e) | Error::RateLimited(e) => Some(e.status),
+            Error::Api(e) | Error::RateLimited(e) | Error::LoginRequired(e) => Some(e.status),
             Error::InvalidResponse { status, .. } => Some(*status),
             _ => None,
         }
@@ -128,6 +135,17 @@ impl Error {
         Error::Config {
             message: message.into(),
         }
+    }
+
+    /// `LoginRequired` for a user provider that holds no refresh token at all (nothing was
+    /// asked of the server): status 401 and the OpenID Connect error `login_required`.
+    pub(crate) fn login_required(message: impl Into<String>) -> Self {
+        Error::LoginRequired(ApiError {
+            status: 401,
+            error: Some("login_required".into()),
+            message: message.into(),
+            ..ApiError::default()
+        })
     }
 
     pub(crate) fn internal(message: impl Into<String>) -> Self {
@@ -187,6 +205,9 @@ impl ApiError {
             Some(Value::String(s)) if !s.trim().is_empty() => Some(sanitize(s, 500)),
             _ => None,
         };
+        // A server may echo the grant it refused ("refresh token rt_… is invalid"): prose
+        // fields are masked like any other token-like text.
+        let prose = |k: &str| text(k).map(|s| mask_token_like(&s));
         err.code = map.get("code").and_then(|v| match v {
             Value::Number(n) => n.as_i64(),
             Value::String(s) => s.trim().parse().ok(),
@@ -194,10 +215,10 @@ impl ApiError {
         });
         err.error = text("error");
         err.more_info = text("more_info").or_else(|| text("type"));
-        err.message = text("message")
-            .or_else(|| text("error_description"))
-            .or_else(|| text("detail"))
-            .or_else(|| text("title"))
+        err.message = prose("message")
+            .or_else(|| prose("error_description"))
+            .or_else(|| prose("detail"))
+            .or_else(|| prose("title"))
             .or_else(|| err.error.clone())
             .unwrap_or_else(|| format!("HTTP {status}"));
         if err.retry_after.is_none() {
@@ -391,6 +412,18 @@ mod tests {
         assert!(!e.to_string().contains("dc-short"), "{e}");
         let e = Error::invalid_response(200, "x", br#"{"token_type": "Bearer", "error": "odd"}"#);
         assert!(e.to_string().contains("Bearer"), "{e}");
+    }
+
+    #[test]
+    fn a_server_message_that_echoes_a_grant_is_masked() {
+        let body = br#"{"error": "invalid_grant", "error_description": "refresh token rt_0123456789abcdefXYZ was already used"}"#;
+        let e = ApiError::from_body(400, body, None);
+        assert!(
+            !e.message.contains("rt_0123456789abcdefXYZ"),
+            "{}",
+            e.message
+        );
+        assert!(e.message.contains("was already used"));
     }
 
     #[test]

@@ -67,6 +67,7 @@ mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+mod key;
 mod pkce;
 #[cfg(test)]
 mod proptests;
@@ -83,14 +84,15 @@ pub use client::{
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use device::{DEFAULT_INTERVAL, DEVICE_CODE_GRANT, DeviceAuthorization, SLOW_DOWN_STEP};
 pub use error::{ApiError, Error, Result};
+pub use key::{CacheKey, GrantKind, normalize_scope};
 pub use pkce::{AuthorizationRequest, code_challenge, new_code_verifier};
-pub use provider::{ApiCall, ProviderOptions, Stats, TokenProvider, normalize_scope};
+pub use provider::{ApiCall, ProviderOptions, Stats, TokenProvider};
 pub use secret::{
     AccessToken, AuthToken, ClientSecret, DeviceCode, IdToken, PkceCodeVerifier, RefreshToken,
     preview,
 };
-pub use store::{FileStore, MemoryStore, TokenStore};
-pub use token::{DEFAULT_LIFETIME, MAX_LIFETIME, Token, decode_claims, decode_header};
+pub use store::{FileStore, LOCK_WAIT, MemoryStore, StoreLock, TokenStore};
+pub use token::{DEFAULT_LIFETIME, Issuer, MAX_LIFETIME, Token, decode_claims, decode_header};
 pub use tokio_util::sync::CancellationToken;
 pub use transport::MAX_BODY_BYTES;
 

@@ -1,28 +1,35 @@
 //! `TokenProvider`: the cached token that API calls use.
 //!
-//! States of the cached token, on the monotonic clock:
-//! - fresh (`now < refresh_at`): returned at once, lock-free;
-//! - refresh-ahead (`refresh_at <= now < stale_at`): returned at once, and one background
-//!   refresh starts;
-//! - stale (`now >= stale_at`, within the expiry margin): never handed out; callers share one
-//!   fetch (single-flight).
+//! States of the cached token, each judged on both the monotonic clock and the wall clock (the
+//! monotonic clock stops while a machine sleeps):
+//! - fresh (before `refresh_at`): returned at once, lock-free;
+//! - refresh-ahead (before `stale_at`): returned at once, and one background refresh starts;
+//! - stale (within the expiry margin): never handed out; callers share one fetch.
+//!
+//! Fetches belong to the provider, not to the caller that started them: they run as tasks, so
+//! a caller that is cancelled leaves the fetch running for the others and its result installed.
+//! Around each fetch the provider holds the store's lock (when the store is shared between
+//! processes), re-reads the store and uses a token another process already refreshed; so a
+//! rotated refresh token is sent once, by one process.
 
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::ArcSwapOption;
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
 use parking_lot::Mutex;
 use rand::Rng;
 
-use crate::client::OAuthClient;
+use crate::client::{OAuthClient, V1TokenRequest};
 use crate::clock::Clock;
-use crate::error::{Error, Result};
-use crate::secret::RefreshToken;
+use crate::error::{ApiError, Error, Result};
+use crate::key::{CacheKey, GrantKind};
 use crate::store::{MemoryStore, TokenStore};
-use crate::token::Token;
+use crate::token::{Issuer, Token};
 
 /// Longest refresh-ahead window by default.
 pub const MAX_REFRESH_AHEAD: Duration = Duration::from_secs(300);
@@ -41,17 +48,28 @@ pub struct ProviderOptions {
     pub scope: Option<String>,
     /// Audience to request.
     pub audience: Option<String>,
+    /// Act on behalf of this account (`account_sid` of client credentials); part of the key.
+    pub account_sid: Option<String>,
     /// Where tokens are kept between runs (default: memory).
     pub store: Option<Arc<dyn TokenStore>>,
     /// Refresh in the background this long before expiry (default: 5 minutes or half the
-    /// lifetime, whichever is less, minus up to 10 % of jitter).
+    /// lifetime, whichever is less, minus up to 10 % of jitter; never more than three quarters
+    /// of the lifetime).
     pub refresh_ahead: Option<Duration>,
     /// Never hand out a token this close to expiry (default: 30 s or a tenth of the lifetime,
-    /// whichever is less).
+    /// whichever is less; never more than half the lifetime).
     pub expiry_margin: Option<Duration>,
-    /// A token obtained elsewhere (device login, code exchange): served while fresh, then
-    /// renewed with its refresh token.
+    /// A person's token obtained elsewhere (device login, code exchange): served while fresh,
+    /// then renewed with its refresh token. Makes the provider a user provider.
     pub initial_token: Option<Token>,
+    /// A label for the person (`"alice@example.com"`): keeps two people apart in a shared
+    /// store and lets a later process find this login without a token in hand. Makes the
+    /// provider a user provider. Default: the token's JWT `sub`.
+    pub account: Option<String>,
+    /// App or user. Default: user when `initial_token` or `account` is given, else app. A user
+    /// provider never hands out an app token: when its grant cannot be refreshed it fails with
+    /// `LoginRequiredError`.
+    pub grant: Option<GrantKind>,
 }
 
 impl fmt::Debug for ProviderOptions {
@@ -59,10 +77,13 @@ impl fmt::Debug for ProviderOptions {
         f.debug_struct("ProviderOptions")
             .field("scope", &self.scope)
             .field("audience", &self.audience)
+            .field("account_sid", &self.account_sid)
             .field("store", &self.store)
             .field("refresh_ahead", &self.refresh_ahead)
             .field("expiry_margin", &self.expiry_margin)
             .field("initial_token", &self.initial_token)
+            .field("account", &self.account)
+            .field("grant", &self.grant)
             .finish()
     }
 }
@@ -78,6 +99,12 @@ pub struct Stats {
     pub background_refreshes: u64,
     /// Token requests that failed.
     pub failures: u64,
+    /// Tokens taken from the store instead of fetched (another process's refresh, or a
+    /// previous run's token).
+    pub store_hits: u64,
+    /// Store operations (lock, load, save, delete) that failed; each was logged and the
+    /// provider went on without the store.
+    pub store_errors: u64,
 }
 
 /// What an API call reports to [`TokenProvider::retry_unauthorized`].
@@ -92,11 +119,16 @@ pub enum ApiCall<T> {
 /// A cached token, shared by every caller.
 ///
 /// - `token()` returns the cached token while it is fresh (a lock-free read); on a miss every
-///   concurrent caller shares one fetch (single-flight).
+///   concurrent caller shares one fetch (single-flight), which belongs to the provider: a
+///   cancelled caller does not cancel it.
 /// - Inside the refresh-ahead window it returns the still-valid token at once and refreshes
 ///   once in the background.
 /// - A failed background refresh keeps the valid token in service and retries with backoff; a
-///   refresh that does not extend the expiry pauses refreshing instead of looping.
+///   refresh that does not extend the expiry pauses refreshing instead of looping (its new
+///   refresh token is kept all the same).
+/// - A user provider (a person's token) renews with the refresh token, at the endpoint that
+///   issued it, and never falls back to an app token: a refused refresh is
+///   [`Error::LoginRequired`].
 ///
 /// Cheap to clone: clones share the cache.
 ///
@@ -111,23 +143,35 @@ pub enum ApiCall<T> {
 #[derive(Clone)]
 pub struct TokenProvider(Arc<Inner>);
 
+type SharedFetch = Shared<BoxFuture<'static, Result<Token>>>;
+
+struct Inflight {
+    /// The process that started it: after `fork()` the child does not wait for a fetch whose
+    /// task lives in the parent.
+    pid: u32,
+    id: u64,
+    future: SharedFetch,
+}
+
 struct Inner {
     client: OAuthClient,
     clock: Arc<dyn Clock>,
-    key: String,
-    scope: Option<String>,
-    audience: Option<String>,
+    key: CacheKey,
+    key_text: String,
     store: Arc<dyn TokenStore>,
     refresh_ahead: Option<Duration>,
     expiry_margin: Option<Duration>,
     current: ArcSwapOption<Cached>,
-    refresh_token: Mutex<Option<RefreshToken>>,
-    /// Held by whoever is fetching; guards the last fetch's error.
-    fetch: tokio::sync::Mutex<Option<Error>>,
-    /// Bumped after every completed fetch, so waiters know one finished while they waited.
-    generation: AtomicU64,
-    store_checked: AtomicBool,
-    refreshing: AtomicBool,
+    /// The newest token holding a refresh token (user grants): its refresh token, issuer and
+    /// device id say how to renew.
+    grant_token: Mutex<Option<Token>>,
+    /// An access token the API rejected: never taken back from the store.
+    rejected: Mutex<Option<String>>,
+    /// An `initial_token` not yet reconciled with an explicit store: the first fetch compares
+    /// it with the stored token (the one issued later wins) and saves it.
+    pending_initial: Mutex<Option<Token>>,
+    inflight: Mutex<Option<Inflight>>,
+    next_fetch_id: AtomicU64,
     /// No background refresh before this moment (after failures or a no-progress refresh).
     pause_until: Mutex<Option<Instant>>,
     consecutive_failures: AtomicU32,
@@ -135,89 +179,117 @@ struct Inner {
     fetches: AtomicU64,
     background_refreshes: AtomicU64,
     failures: AtomicU64,
+    store_hits: AtomicU64,
+    store_errors: AtomicU64,
 }
 
 struct Cached {
     token: Token,
     refresh_at: Instant,
     stale_at: Instant,
+    refresh_wall: SystemTime,
+    stale_wall: SystemTime,
+}
+
+impl Cached {
+    fn fresh(&self, now: Instant, wall: SystemTime) -> bool {
+        now < self.refresh_at && wall < self.refresh_wall
+    }
+
+    fn usable(&self, now: Instant, wall: SystemTime) -> bool {
+        now < self.stale_at && wall < self.stale_wall
+    }
 }
 
 impl fmt::Debug for TokenProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenProvider")
-            .field("key", &self.0.key)
+            .field("key", &self.0.key_text)
             .field("cached", &self.0.current.load().as_ref().map(|c| &c.token))
             .field("stats", &self.stats())
             .finish()
     }
 }
 
-/// Splits a scope string on spaces and commas, sorts and de-duplicates it.
-pub fn normalize_scope(scope: &str) -> String {
-    let mut parts: Vec<&str> = scope
-        .split(|c: char| c.is_whitespace() || c == ',')
-        .filter(|s| !s.is_empty())
-        .collect();
-    parts.sort_unstable();
-    parts.dedup();
-    parts.join(" ")
-}
-
 impl TokenProvider {
     pub(crate) fn new(client: OAuthClient, options: ProviderOptions) -> Self {
-        let scope = options
-            .scope
-            .as_deref()
-            .map(normalize_scope)
-            .filter(|s| !s.is_empty());
-        let audience = options.audience.filter(|a| !a.trim().is_empty());
-        let grant = if options.initial_token.is_some() {
-            "user"
-        } else {
-            "client_credentials"
+        let grant = options.grant.unwrap_or(
+            if options.initial_token.is_some() || options.account.is_some() {
+                GrantKind::User
+            } else {
+                GrantKind::App
+            },
+        );
+        let subject = match grant {
+            GrantKind::App => None,
+            GrantKind::User => options
+                .account
+                .clone()
+                .or_else(|| options.initial_token.as_ref().and_then(Token::subject)),
         };
-        let key = format!(
-            "twilio-oauth:{}:{}:{}:{}",
+        let key = CacheKey::new(
+            client.base_url(),
             client.client_id(),
             grant,
-            scope.as_deref().unwrap_or(""),
-            audience.as_deref().unwrap_or("")
+            options.account_sid.as_deref(),
+            subject.as_deref(),
+            options.scope.as_deref(),
+            options.audience.as_deref(),
         );
         let clock = client.clock().clone();
+        let explicit_store = options.store.is_some();
         let provider = TokenProvider(Arc::new(Inner {
             clock,
+            key_text: key.to_string(),
             key,
-            scope,
-            audience,
             store: options
                 .store
                 .unwrap_or_else(|| Arc::new(MemoryStore::new())),
             refresh_ahead: options.refresh_ahead,
             expiry_margin: options.expiry_margin,
             current: ArcSwapOption::empty(),
-            refresh_token: Mutex::new(None),
-            fetch: tokio::sync::Mutex::new(None),
-            generation: AtomicU64::new(0),
-            store_checked: AtomicBool::new(false),
-            refreshing: AtomicBool::new(false),
+            grant_token: Mutex::new(None),
+            rejected: Mutex::new(None),
+            pending_initial: Mutex::new(None),
+            inflight: Mutex::new(None),
+            next_fetch_id: AtomicU64::new(0),
             pause_until: Mutex::new(None),
             consecutive_failures: AtomicU32::new(0),
             hits: AtomicU64::new(0),
             fetches: AtomicU64::new(0),
             background_refreshes: AtomicU64::new(0),
             failures: AtomicU64::new(0),
+            store_hits: AtomicU64::new(0),
+            store_errors: AtomicU64::new(0),
             client,
         }));
-        if let Some(token) = options.initial_token {
-            provider.install(token);
+        match options.initial_token {
+            // Another process may hold a newer token of this login in the store: the first
+            // fetch decides (before it, `cached()` is empty and `token()` waits for it).
+            Some(token) if explicit_store => {
+                *provider.0.grant_token.lock() = Some(token.clone());
+                *provider.0.pending_initial.lock() = Some(token);
+            }
+            Some(token) => provider.install(token),
+            None => {}
         }
         provider
     }
 
-    /// The key under which this provider's token is cached and stored.
+    /// The key under which this provider's token is cached and stored (the string form of
+    /// [`TokenProvider::cache_key`]).
     pub fn key(&self) -> &str {
+        &self.0.key_text
+    }
+
+    /// What this provider's token belongs to.
+    pub fn cache_key(&self) -> &CacheKey {
         &self.0.key
+    }
+
+    /// App or user.
+    pub fn grant(&self) -> GrantKind {
+        self.0.key.grant()
     }
 
     /// A token that is not within the expiry margin: from the cache when possible, otherwise
@@ -226,7 +298,17 @@ impl TokenProvider {
         if let Some(t) = self.cached_or_refresh_ahead() {
             return Ok(t);
         }
-        self.fetch_shared().await
+        match self.join_fetch(false) {
+            Joined::Ready(t) => Ok(t),
+            Joined::Started(f) => f.await,
+            Joined::Shared(f) => {
+                let token = f.await?;
+                // Answered without a request of its own: a hit, as a cache read would be.
+                self.0.hits.fetch_add(1, Ordering::Relaxed);
+                Ok(token)
+            }
+            Joined::Failed(e) => Err(e),
+        }
     }
 
     /// The access token itself.
@@ -246,7 +328,7 @@ impl TokenProvider {
             return Ok(t);
         }
         let this = self.clone();
-        crate::blocking::block_on(async move { this.fetch_shared().await })
+        crate::blocking::block_on(async move { this.token().await })
     }
 
     /// The hot path of [`TokenProvider::token`] without any waiting: the cached token if it may
@@ -259,18 +341,23 @@ impl TokenProvider {
 
     /// The cached token if it may be handed out; no I/O, never blocks, starts nothing.
     pub fn cached(&self) -> Option<Token> {
-        let now = self.0.clock.now();
         let guard = self.0.current.load();
         let c = guard.as_ref()?;
-        (now < c.stale_at).then(|| c.token.clone())
+        c.usable(self.0.clock.now(), self.0.clock.system_time())
+            .then(|| c.token.clone())
     }
 
-    /// Drops the cached token (call it after the API answered 401). The refresh token, if any,
-    /// is kept for the next fetch.
+    /// Drops the cached token (call it after the API answered 401), here and in the store, so
+    /// that no process hands it out again. A person's refresh token is kept, so the next call
+    /// renews instead of asking them to sign in again.
     pub fn invalidate(&self) {
-        self.0.current.store(None);
-        // The stored copy is as bad as the cached one: do not load it back.
-        self.0.store_checked.store(true, Ordering::Release);
+        if let Some(initial) = self.0.pending_initial.lock().take() {
+            // Not reconciled with the store yet: only its refresh token is left to use.
+            *self.0.rejected.lock() = Some(initial.access_token().secret().to_owned());
+        }
+        if let Some(old) = self.0.current.swap(None) {
+            self.forget(&old.token);
+        }
     }
 
     /// A token other than `rejected_access_token`, which the API just refused: drops it from
@@ -279,8 +366,15 @@ impl TokenProvider {
         let guard = self.0.current.load();
         match guard.as_ref() {
             Some(c) if c.token.access_token().secret() == rejected_access_token => {
-                self.0.current.compare_and_swap(&guard, None);
-                self.0.store_checked.store(true, Ordering::Release);
+                let token = c.token.clone();
+                let previous = self.0.current.compare_and_swap(&guard, None);
+                let swapped = match (previous.as_ref(), guard.as_ref()) {
+                    (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                    _ => false,
+                };
+                if swapped {
+                    self.forget(&token);
+                }
             }
             _ => {}
         }
@@ -316,6 +410,8 @@ impl TokenProvider {
             fetches: load(&self.0.fetches),
             background_refreshes: load(&self.0.background_refreshes),
             failures: load(&self.0.failures),
+            store_hits: load(&self.0.store_hits),
+            store_errors: load(&self.0.store_errors),
         }
     }
 
@@ -324,11 +420,12 @@ impl TokenProvider {
         let guard = self.0.current.load();
         let c = guard.as_ref()?;
         let now = self.0.clock.now();
-        if now < c.refresh_at {
+        let wall = self.0.clock.system_time();
+        if c.fresh(now, wall) {
             self.0.hits.fetch_add(1, Ordering::Relaxed);
             return Some(c.token.clone());
         }
-        if now < c.stale_at {
+        if c.usable(now, wall) {
             self.0.hits.fetch_add(1, Ordering::Relaxed);
             let token = c.token.clone();
             drop(guard);
@@ -342,61 +439,125 @@ impl TokenProvider {
         if matches!(*self.0.pause_until.lock(), Some(until) if now < until) {
             return;
         }
-        if self.0.refreshing.swap(true, Ordering::AcqRel) {
-            return;
+        // Joining an in-flight fetch is enough: its result is installed for everyone.
+        let _ = self.join_fetch(true);
+    }
+
+    /// The in-flight fetch, or a new one owned by the provider (a task on the runtime).
+    fn join_fetch(&self, background: bool) -> Joined {
+        let pid = std::process::id();
+        let mut slot = self.0.inflight.lock();
+        if let Some(f) = slot.as_ref().filter(|f| f.pid == pid) {
+            return Joined::Shared(f.future.clone());
         }
+        if !background {
+            // A fetch may have finished between the caller's miss and this lock.
+            if let Some(t) = self.cached() {
+                self.0.hits.fetch_add(1, Ordering::Relaxed);
+                return Joined::Ready(t);
+            }
+        }
+        let handle = match crate::blocking::handle() {
+            Ok(h) => h,
+            Err(e) => return Joined::Failed(e),
+        };
+        let id = self.0.next_fetch_id.fetch_add(1, Ordering::Relaxed);
         let this = self.clone();
-        crate::blocking::spawn_detached(async move {
-            let _reset = ResetOnDrop(&this.0.refreshing);
-            let mut last_error = this.0.fetch.lock().await;
-            // Another caller may have fetched while we waited for the lock.
-            let still_due = match this.0.current.load().as_ref() {
-                Some(c) => this.0.clock.now() >= c.refresh_at,
-                None => false,
-            };
-            if still_due {
-                let _ = this.fetch_locked(&mut last_error, true).await;
+        let task = handle.spawn(async move {
+            let result = this.fetch(background).await;
+            let mut slot = this.0.inflight.lock();
+            if slot.as_ref().is_some_and(|f| f.id == id) {
+                *slot = None;
             }
+            result
         });
+        let future = async move { crate::blocking::join_result(task.await) }
+            .boxed()
+            .shared();
+        *slot = Some(Inflight {
+            pid,
+            id,
+            future: future.clone(),
+        });
+        Joined::Started(future)
     }
 
-    /// Single-flight: the first caller fetches, the others wait for its result.
-    async fn fetch_shared(&self) -> Result<Token> {
-        let seen = self.0.generation.load(Ordering::Acquire);
-        let mut last_error = self.0.fetch.lock().await;
-        if let Some(t) = self.cached() {
-            self.0.hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(t);
-        }
-        if self.0.generation.load(Ordering::Acquire) != seen {
-            // A fetch finished while we waited and left no usable token: share its error
-            // rather than sending one more request per waiter.
-            if let Some(e) = last_error.as_ref() {
-                return Err(e.clone());
+    /// One fetch, under the store's lock: re-read the store, use what another process already
+    /// fetched, otherwise request, install and save.
+    async fn fetch(&self, background: bool) -> Result<Token> {
+        let key = self.0.key_text.as_str();
+        let _lock = match self.0.store.lock(key).await {
+            Ok(lock) => lock,
+            Err(e) => {
+                self.store_error("lock", &e);
+                None
             }
+        };
+        let initial = self.0.pending_initial.lock().take();
+        if let Some(initial) = &initial {
+            self.install(initial.clone());
         }
-        if !self.0.store_checked.swap(true, Ordering::AcqRel) {
-            match self.0.store.load(&self.0.key).await {
-                Ok(Some(token)) => {
-                    self.install(token);
-                    if let Some(t) = self.cached() {
-                        tracing::debug!(key = %self.0.key, "token loaded from the store");
-                        return Ok(t);
-                    }
-                }
-                Ok(None) => {}
-                Err(e) => tracing::warn!(key = %self.0.key, error = %e, "token store load failed"),
+        let stored = match self.0.store.load(key).await {
+            Ok(stored) => stored,
+            Err(e) => {
+                self.store_error("load", &e);
+                None
             }
+        };
+        let adopted = stored.is_some_and(|stored| self.consider_stored(stored));
+        if let Some(initial) = initial.filter(|_| !adopted)
+            && let Err(e) = self.0.store.save(key, &initial).await
+        {
+            self.store_error("save", &e);
         }
-        self.fetch_locked(&mut last_error, false).await
+        let now = self.0.clock.now();
+        let wall = self.0.clock.system_time();
+        if let Some(c) = self.0.current.load_full()
+            && (c.fresh(now, wall) || (!background && c.usable(now, wall)))
+        {
+            return Ok(c.token.clone());
+        }
+        self.request_and_install(background).await
     }
 
-    /// Fetches and installs a token; the caller holds the fetch lock.
-    async fn fetch_locked(
-        &self,
-        last_error: &mut Option<Error>,
-        background: bool,
-    ) -> Result<Token> {
+    /// Takes a stored token when it is at least as new as the one in memory: the store is
+    /// where every process's latest refresh lands (under the lock), and a rotated refresh token
+    /// must replace the consumed one here. A newer `initial_token` wins over an older stored
+    /// token.
+    /// Returns true when the stored token was taken.
+    fn consider_stored(&self, stored: Token) -> bool {
+        let current = self.0.current.load_full();
+        let grant_token = self.0.grant_token.lock().clone();
+        let ours = current.as_ref().map(|c| &c.token).or(grant_token.as_ref());
+        if let Some(ours) = ours {
+            if ours.issued_after(&stored) {
+                return false;
+            }
+            if ours.access_token() == stored.access_token()
+                && ours.refresh_token() == stored.refresh_token()
+            {
+                // The same token: nothing to take, and nothing to save either.
+                return true;
+            }
+        }
+        let rejected = self
+            .0
+            .rejected
+            .lock()
+            .as_deref()
+            .is_some_and(|r| r == stored.access_token().secret());
+        let stored = if rejected {
+            stored.expired_copy(self.0.clock.now(), self.0.clock.system_time())
+        } else {
+            stored
+        };
+        self.0.store_hits.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(key = %self.0.key_text, "token taken from the store");
+        self.install(stored);
+        true
+    }
+
+    async fn request_and_install(&self, background: bool) -> Result<Token> {
         let previous = self.0.current.load_full();
         self.0.fetches.fetch_add(1, Ordering::Relaxed);
         if background {
@@ -415,15 +576,24 @@ impl TokenProvider {
                 Ok(token)
             }
         });
-        match &result {
+        let wall = self.0.clock.system_time();
+        match result {
             Ok(token) => {
                 self.0.consecutive_failures.store(0, Ordering::Relaxed);
                 // The server handed back a token that expires no later than the one still in
-                // service (a re-issue, or a shorter lifetime): keep the one we have, and pause
-                // background refreshes instead of asking again at once.
+                // service (a re-issue, or a shorter lifetime): keep serving the one we have and
+                // pause background refreshes instead of asking again at once. A rotated refresh
+                // token is kept all the same: the one we sent is spent.
                 let keep = previous
                     .as_ref()
-                    .filter(|p| now < p.stale_at && !token.outlives(&p.token));
+                    .filter(|p| p.usable(now, wall) && !token.outlives(&p.token));
+                let installed = match (keep, token.refresh_token()) {
+                    (Some(p), Some(rt)) if p.token.refresh_token() != Some(rt) => {
+                        p.token.clone().with_refresh_token(rt.secret().to_owned())
+                    }
+                    (Some(p), _) => p.token.clone(),
+                    (None, _) => token,
+                };
                 if let Some(p) = keep {
                     let pause = NO_PROGRESS_PAUSE.min(p.token.expires_in_at(now) / 10);
                     tracing::warn!(
@@ -431,16 +601,14 @@ impl TokenProvider {
                         "refresh returned a token that expires no later than the cached one"
                     );
                     *self.0.pause_until.lock() = Some(now + pause);
-                    *last_error = None;
-                    self.0.generation.fetch_add(1, Ordering::AcqRel);
-                    return Ok(p.token.clone());
+                } else {
+                    *self.0.pause_until.lock() = None;
                 }
-                *self.0.pause_until.lock() = None;
-                self.install(token.clone());
-                *last_error = None;
-                if let Err(e) = self.0.store.save(&self.0.key, token).await {
-                    tracing::warn!(key = %self.0.key, error = %e, "token store save failed");
+                self.install(installed.clone());
+                if let Err(e) = self.0.store.save(&self.0.key_text, &installed).await {
+                    self.store_error("save", &e);
                 }
+                Ok(installed)
             }
             Err(e) => {
                 self.0.failures.fetch_add(1, Ordering::Relaxed);
@@ -455,83 +623,151 @@ impl TokenProvider {
                     retry_in_ms = backoff.as_millis() as u64,
                     "token request failed"
                 );
-                *last_error = Some(e.clone());
+                if let Error::LoginRequired(_) = e {
+                    // The grant is gone for every process: nothing left to renew with. The
+                    // access token in service (if any) is served until its margin.
+                    *self.0.grant_token.lock() = None;
+                    if let Err(e) = self.0.store.delete(&self.0.key_text).await {
+                        self.store_error("delete", &e);
+                    }
+                }
+                Err(e)
             }
         }
-        self.0.generation.fetch_add(1, Ordering::AcqRel);
-        result
     }
 
-    /// One token request: the refresh token when there is one (falling back to client
-    /// credentials if the server refuses it and the client has a secret), else client
-    /// credentials.
+    /// One token request: client credentials for the app; for a person, the refresh token at
+    /// the endpoint that issued it, and never anything else.
     async fn request(&self) -> Result<Token> {
         let client = &self.0.client;
-        let refresh = self.0.refresh_token.lock().clone();
-        if let Some(rt) = refresh {
-            match client.refresh(rt.secret()).await {
-                Ok(t) => return Ok(t),
-                Err(Error::Api(e))
-                    if (400..500).contains(&e.status) && client.has_client_secret() =>
-                {
-                    tracing::warn!(
-                        status = e.status,
-                        "refresh token refused; using client credentials"
-                    );
-                    *self.0.refresh_token.lock() = None;
-                }
-                Err(e) => return Err(e),
+        let key = &self.0.key;
+        match key.grant() {
+            GrantKind::App => {
+                client
+                    .client_credentials(key.scope(), key.audience(), key.account_sid())
+                    .await
+            }
+            GrantKind::User => {
+                let source = self.0.grant_token.lock().clone();
+                let Some((source, refresh_token)) = source.and_then(|t| {
+                    let rt = t.refresh_token()?.secret().to_owned();
+                    Some((t, rt))
+                }) else {
+                    return Err(Error::login_required(
+                        "no refresh token for this login: sign in again",
+                    ));
+                };
+                let result = match source.issuer() {
+                    Issuer::V1 => {
+                        client
+                            .create_token(&V1TokenRequest {
+                                grant_type: "refresh_token".into(),
+                                refresh_token: Some(refresh_token),
+                                device_id: source.device_id().map(str::to_owned),
+                                ..V1TokenRequest::default()
+                            })
+                            .await
+                    }
+                    Issuer::V2 => client.refresh(&refresh_token).await,
+                };
+                result.map_err(|e| match e {
+                    Error::Api(api) if refused(&api) => Error::LoginRequired(api),
+                    other => other,
+                })
             }
         }
-        client
-            .client_credentials(self.0.scope.as_deref(), self.0.audience.as_deref())
-            .await
+    }
+
+    /// Removes a rejected token from the store (app: the entry; user: the access token, keeping
+    /// the refresh token), unless another process already replaced it.
+    fn forget(&self, token: &Token) {
+        *self.0.rejected.lock() = Some(token.access_token().secret().to_owned());
+        let this = self.clone();
+        let rejected = token.access_token().clone();
+        crate::blocking::spawn_detached(async move {
+            let key = this.0.key_text.as_str();
+            let _lock = this.0.store.lock(key).await;
+            match this.0.store.load(key).await {
+                Ok(Some(stored)) if stored.access_token() == &rejected => {
+                    let result = match this.0.key.grant() {
+                        GrantKind::App => this.0.store.delete(key).await,
+                        GrantKind::User => {
+                            let expired =
+                                stored.expired_copy(this.0.clock.now(), this.0.clock.system_time());
+                            this.0.store.save(key, &expired).await
+                        }
+                    };
+                    if let Err(e) = result {
+                        this.store_error("invalidate", &e);
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => this.store_error("load", &e),
+            }
+        });
+    }
+
+    fn store_error(&self, what: &str, e: &Error) {
+        self.0.store_errors.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(key = %self.0.key_text, error = %e, "token store {what} failed");
     }
 
     fn install(&self, token: Token) {
         let lifetime = token.lifetime();
+        // Clamped so that no setting makes every call fetch: a token is always served for at
+        // least half its lifetime, and refreshed ahead no earlier than a quarter into it.
         let margin = self
             .0
             .expiry_margin
-            .unwrap_or_else(|| MAX_EXPIRY_MARGIN.min(lifetime / 10));
-        let ahead = self.0.refresh_ahead.unwrap_or_else(|| {
-            // Jitter so a fleet started together does not refresh in step.
-            MAX_REFRESH_AHEAD
-                .min(lifetime / 2)
-                .mul_f64(rand::rng().random_range(0.9..=1.0))
-        });
+            .unwrap_or_else(|| MAX_EXPIRY_MARGIN.min(lifetime / 10))
+            .min(lifetime / 2);
+        let ahead = self
+            .0
+            .refresh_ahead
+            .unwrap_or_else(|| {
+                // Jitter so a fleet started together does not refresh in step.
+                MAX_REFRESH_AHEAD
+                    .min(lifetime / 2)
+                    .mul_f64(rand::rng().random_range(0.9..=1.0))
+            })
+            .min(lifetime.mul_f64(0.75));
         let valid_until = token.valid_until();
         let stale_at = valid_until.checked_sub(margin).unwrap_or(valid_until);
         let refresh_at = valid_until
             .checked_sub(ahead)
             .unwrap_or(valid_until)
             .min(stale_at);
-        if let Some(rt) = token.refresh_token() {
-            *self.0.refresh_token.lock() = Some(rt.clone());
+        let expires_at = token.expires_at();
+        let stale_wall = expires_at.checked_sub(margin).unwrap_or(expires_at);
+        let refresh_wall = expires_at
+            .checked_sub(ahead)
+            .unwrap_or(expires_at)
+            .min(stale_wall);
+        if token.refresh_token().is_some() {
+            *self.0.grant_token.lock() = Some(token.clone());
         }
         self.0.current.store(Some(Arc::new(Cached {
             token,
             refresh_at,
             stale_at,
+            refresh_wall,
+            stale_wall,
         })));
     }
 }
 
-struct ResetOnDrop<'a>(&'a AtomicBool);
-
-impl Drop for ResetOnDrop<'_> {
-    fn drop(&mut self) {
-        self.0.store(false, Ordering::Release);
-    }
+/// A refresh the server refused for good: the grant is invalid, reused, revoked or its session
+/// ended. Other 4xx (a bad client secret, say) are the app's problem, not the person's.
+fn refused(e: &ApiError) -> bool {
+    e.oauth_error() == Some("invalid_grant") || e.code == Some(322403)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scopes_are_normalised() {
-        assert_eq!(normalize_scope("b a  a,c"), "a b c");
-        assert_eq!(normalize_scope("a b"), normalize_scope("b a"));
-    }
+enum Joined {
+    /// A fetch finished just before: its token.
+    Ready(Token),
+    /// This caller started the fetch.
+    Started(SharedFetch),
+    /// This caller joined a fetch already under way.
+    Shared(SharedFetch),
+    Failed(Error),
 }

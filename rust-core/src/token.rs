@@ -19,6 +19,25 @@ pub const MAX_LIFETIME: Duration = Duration::from_secs(31 * 24 * 3600);
 pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(300);
 const PERSISTED_SCHEMA_VERSION: u32 = 1;
 
+/// Which token endpoint issued a token, and so where its refresh token must go back to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Issuer {
+    /// `/v2/token` (client credentials, authorization code, refresh): snake_case form.
+    #[default]
+    V2,
+    /// `/v1/token` (device login, v1 calls): PascalCase form with HTTP Basic auth.
+    V1,
+}
+
+impl Issuer {
+    fn as_str(self) -> &'static str {
+        match self {
+            Issuer::V1 => "v1",
+            Issuer::V2 => "v2",
+        }
+    }
+}
+
 /// An access token with its companions and its expiry.
 ///
 /// Cloning is cheap (the data is shared). `Debug` and `Display` never show a token in full.
@@ -37,6 +56,12 @@ struct TokenData {
     valid_until: Instant,
     /// Wall-clock estimate of the same moment, for people and for persistence.
     expires_at: SystemTime,
+    /// When it was issued: the JWT `iat` when there is one, else when it arrived.
+    issued_at: SystemTime,
+    /// The endpoint that issued it (refresh tokens go back there).
+    issuer: Issuer,
+    /// The `DeviceId` its refresh token is bound to (v1 device logins that sent one).
+    device_id: Option<String>,
 }
 
 impl Token {
@@ -75,11 +100,36 @@ impl Token {
             lifetime: shared.lifetime,
             valid_until: shared.valid_until,
             expires_at: shared.expires_at,
+            issued_at: shared.issued_at,
+            issuer: shared.issuer,
+            device_id: shared.device_id.clone(),
         })
+    }
+
+    /// The same token marked as issued by `issuer` (bound to `device_id` on v1).
+    pub(crate) fn issued_by(self, issuer: Issuer, device_id: Option<&str>) -> Self {
+        let mut data = self.into_data();
+        data.issuer = issuer;
+        data.device_id = device_id.filter(|d| !d.is_empty()).map(str::to_owned);
+        Token(Arc::new(data))
+    }
+
+    /// The same token with its access token already expired (refresh token kept): what a
+    /// store keeps after the API rejected the access token.
+    pub(crate) fn expired_copy(&self, now: Instant, wall: SystemTime) -> Self {
+        let mut data = self.clone().into_data();
+        data.valid_until = now;
+        data.expires_at = wall;
+        Token(Arc::new(data))
     }
 
     fn assemble(parts: TokenParts, lifetime: Duration, now: Instant, wall: SystemTime) -> Self {
         let claims = decode_claims(&parts.access_token).unwrap_or_default();
+        let issued_at = claims
+            .get("iat")
+            .and_then(Value::as_f64)
+            .and_then(epoch_secs)
+            .unwrap_or(wall);
         let token_type = match parts.token_type {
             Some(t) if t.eq_ignore_ascii_case("bearer") || t.trim().is_empty() => "Bearer".into(),
             Some(t) => t,
@@ -95,6 +145,9 @@ impl Token {
             lifetime,
             valid_until: now + lifetime,
             expires_at: wall + lifetime,
+            issued_at,
+            issuer: Issuer::V2,
+            device_id: None,
         }))
     }
 
@@ -131,6 +184,41 @@ impl Token {
         self.0.expires_at
     }
 
+    /// When the token was issued (the JWT `iat`, else when it arrived): between two tokens of
+    /// one cache key, the later one wins.
+    pub fn issued_at(&self) -> SystemTime {
+        self.0.issued_at
+    }
+
+    /// The endpoint that issued the token; its refresh token goes back there.
+    pub fn issuer(&self) -> Issuer {
+        self.0.issuer
+    }
+
+    /// The `DeviceId` the refresh token is bound to, if the login sent one.
+    pub fn device_id(&self) -> Option<&str> {
+        self.0.device_id.as_deref()
+    }
+
+    /// Whose token it is: the access token's JWT `sub`, else the id token's.
+    pub fn subject(&self) -> Option<String> {
+        let sub = |claims: &Map<String, Value>| {
+            claims
+                .get("sub")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        sub(&self.0.claims).or_else(|| {
+            self.0
+                .id_token
+                .as_ref()
+                .and_then(|t| decode_claims(t.secret()))
+                .as_ref()
+                .and_then(sub)
+        })
+    }
+
     /// The lifetime the token had when it was received.
     pub fn lifetime(&self) -> Duration {
         self.0.lifetime
@@ -154,6 +242,11 @@ impl Token {
     /// `"Bearer <access token>"`, ready for an `Authorization` header.
     pub fn authorization_header(&self) -> String {
         format!("{} {}", self.0.token_type, self.0.access_token.secret())
+    }
+
+    /// True when `self` was issued strictly later than `other` (ties: not later).
+    pub(crate) fn issued_after(&self, other: &Token) -> bool {
+        self.0.issued_at > other.0.issued_at
     }
 
     pub(crate) fn valid_until(&self) -> Instant {
@@ -200,6 +293,14 @@ impl Token {
             scope: self.0.scope.clone(),
             expires_at,
             lifetime: Some(self.0.lifetime.as_secs_f64()),
+            issued_at: self
+                .0
+                .issued_at
+                .duration_since(UNIX_EPOCH)
+                .ok()
+                .map(|d| d.as_secs_f64()),
+            issuer: Some(self.0.issuer.as_str().to_owned()),
+            device_id: self.0.device_id.clone(),
         };
         serde_json::to_string(&persisted).unwrap_or_default()
     }
@@ -252,6 +353,14 @@ impl Token {
             .max(left);
         let mut data = token.into_data();
         data.lifetime = lifetime;
+        if let Some(at) = p.issued_at.and_then(epoch_secs) {
+            data.issued_at = at;
+        }
+        data.issuer = match p.issuer.as_deref() {
+            Some("v1") => Issuer::V1,
+            _ => Issuer::V2,
+        };
+        data.device_id = p.device_id.filter(|d| !d.is_empty());
         Ok(Token(Arc::new(data)))
     }
 }
@@ -304,6 +413,14 @@ struct PersistedToken {
     expires_at: f64,
     #[serde(default)]
     lifetime: Option<f64>,
+    /// Unix seconds.
+    #[serde(default)]
+    issued_at: Option<f64>,
+    /// `"v1"` or `"v2"`: where the refresh token goes back to.
+    #[serde(default)]
+    issuer: Option<String>,
+    #[serde(default)]
+    device_id: Option<String>,
 }
 
 #[derive(Deserialize)]

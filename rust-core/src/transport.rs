@@ -1,8 +1,11 @@
-//! HTTP: one form POST with a capped body, retried on connect errors, 429 and 5xx.
+//! HTTP: one form POST with a capped body. Client-credentials requests are retried on connect
+//! errors, 429 and 5xx; one-time grants (codes, device codes, refresh tokens) only when the
+//! request cannot have reached the server. The timeout bounds the whole call, retries included.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use arc_swap::ArcSwap;
 use rand::Rng;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, DATE, RETRY_AFTER};
 use url::Url;
@@ -32,11 +35,66 @@ pub(crate) struct Basic<'a> {
     pub password: &'a str,
 }
 
+/// Which failures a request may be retried on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Retry {
+    /// Connect errors, 429 and 5xx: for requests that may safely run twice (client
+    /// credentials, device codes).
+    Full,
+    /// Only failures where the request cannot have reached the server (connect errors and
+    /// connect timeouts): for one-time grants, which a second send would replay.
+    ConnectOnly,
+}
+
+impl Retry {
+    /// The policy of a token request's grant type.
+    pub fn for_grant(grant_type: &str) -> Self {
+        if grant_type == "client_credentials" {
+            Retry::Full
+        } else {
+            Retry::ConnectOnly
+        }
+    }
+}
+
+/// The HTTP client of one process. After `fork()` the child builds its own: the parent's
+/// pooled connections are driven by tasks of a runtime that does not exist in the child.
+#[derive(Debug)]
+struct Http {
+    pid: u32,
+    client: reqwest::Client,
+}
+
 #[derive(Debug)]
 pub(crate) struct Transport {
-    http: reqwest::Client,
+    http: ArcSwap<Http>,
+    settings: Settings,
     clock: Arc<dyn Clock>,
     max_retries: u32,
+}
+
+#[derive(Debug, Clone)]
+struct Settings {
+    timeout: Duration,
+    connect_timeout: Duration,
+    user_agent: String,
+}
+
+impl Settings {
+    fn build(&self) -> Result<Http> {
+        let client = reqwest::Client::builder()
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout.min(self.timeout))
+            // A token endpoint never redirects; following one could leak the form elsewhere.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(&self.user_agent)
+            .build()
+            .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Http {
+            pid: std::process::id(),
+            client,
+        })
+    }
 }
 
 impl Transport {
@@ -47,16 +105,14 @@ impl Transport {
         user_agent: &str,
         clock: Arc<dyn Clock>,
     ) -> Result<Self> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(connect_timeout.min(timeout))
-            // A token endpoint never redirects; following one could leak the form elsewhere.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(user_agent)
-            .build()
-            .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
+        let settings = Settings {
+            timeout,
+            connect_timeout,
+            user_agent: user_agent.to_owned(),
+        };
         Ok(Self {
-            http,
+            http: ArcSwap::from_pointee(settings.build()?),
+            settings,
             clock,
             max_retries,
         })
@@ -66,28 +122,69 @@ impl Transport {
         &self.clock
     }
 
-    /// POSTs a form, retrying what is worth retrying. Non-2xx answers become errors.
+    pub fn timeout(&self) -> Duration {
+        self.settings.timeout
+    }
+
+    /// This process's HTTP client (a new one in a forked child).
+    fn http(&self) -> Result<reqwest::Client> {
+        let current = self.http.load();
+        if current.pid == std::process::id() {
+            return Ok(current.client.clone());
+        }
+        let fresh = Arc::new(self.settings.build()?);
+        let client = fresh.client.clone();
+        self.http.store(fresh);
+        Ok(client)
+    }
+
+    /// POSTs a form, retrying what `retry` allows, all within the timeout. Non-2xx answers
+    /// become errors.
     pub async fn post_form(
         &self,
         url: &Url,
         form: &[(&str, &str)],
         basic: Option<Basic<'_>>,
+        retry: Retry,
     ) -> Result<Response> {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
             .finish();
+        let http = self.http()?;
+        let deadline = self.clock.now() + self.settings.timeout;
         let mut attempt = 0u32;
         loop {
-            let outcome = self.send_once(url, &body, basic.as_ref()).await;
-            let wait = match &outcome {
-                Ok(Attempt::Success(_)) => None,
-                Ok(Attempt::Failure(e)) => e
+            let left = deadline.saturating_duration_since(self.clock.now());
+            if left.is_zero() {
+                return Err(Error::Timeout {
+                    message: format!(
+                        "no answer within {:?}, retries included",
+                        self.settings.timeout
+                    ),
+                });
+            }
+            let outcome = self
+                .send_once(&http, url, &body, basic.as_ref(), left)
+                .await;
+            let wait = match (&outcome, retry) {
+                (Ok(Attempt::Success(_)), _) => None,
+                (Ok(Attempt::Failure(e)), Retry::Full) => e
                     .retry_after
                     .or(Some(self.backoff(attempt)))
                     .filter(|_| e.status == 429 || e.status >= 500),
-                Err(Error::Transport { .. }) => Some(self.backoff(attempt)),
-                Err(_) => None,
+                (
+                    Err(Failed {
+                        error: Error::Transport { .. },
+                        ..
+                    }),
+                    Retry::Full,
+                ) => Some(self.backoff(attempt)),
+                (Err(Failed { connect: true, .. }), _) => Some(self.backoff(attempt)),
+                _ => None,
             };
+            // A wait that would end past the deadline is not worth starting.
+            let wait = wait.filter(|w| *w < deadline.saturating_duration_since(self.clock.now()));
+            let outcome = outcome.map_err(|f| f.error);
             match (outcome, wait) {
                 (Ok(Attempt::Success(r)), _) => return Ok(r),
                 (outcome, Some(wait)) if attempt < self.max_retries && wait <= MAX_RETRY_AFTER => {
@@ -109,17 +206,27 @@ impl Transport {
         }
     }
 
-    async fn send_once(&self, url: &Url, body: &str, basic: Option<&Basic<'_>>) -> Result<Attempt> {
-        let mut request = self
-            .http
+    async fn send_once(
+        &self,
+        http: &reqwest::Client,
+        url: &Url,
+        body: &str,
+        basic: Option<&Basic<'_>>,
+        timeout: Duration,
+    ) -> Result<Attempt, Failed> {
+        let mut request = http
             .post(url.clone())
+            .timeout(timeout)
             .header(ACCEPT, "application/json")
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(body.to_owned());
         if let Some(b) = basic {
             request = request.basic_auth(b.user, Some(b.password));
         }
-        let mut response = request.send().await.map_err(map_reqwest)?;
+        let mut response = request.send().await.map_err(|e| Failed {
+            connect: e.is_connect(),
+            error: map_reqwest(e),
+        })?;
         let at = self.clock.now();
         let wall = self.clock.system_time();
         let status = response.status().as_u16();
@@ -134,7 +241,10 @@ impl Transport {
         let retry_after = header(RETRY_AFTER).and_then(|v| parse_retry_after(&v, wall));
         let mut body = Vec::new();
         let mut truncated = false;
-        while let Some(chunk) = response.chunk().await.map_err(map_reqwest)? {
+        while let Some(chunk) = response.chunk().await.map_err(|e| Failed {
+            connect: false,
+            error: map_reqwest(e),
+        })? {
             let room = MAX_BODY_BYTES - body.len();
             if chunk.len() > room {
                 body.extend_from_slice(&chunk[..room]);
@@ -145,11 +255,14 @@ impl Transport {
         }
         if (200..300).contains(&status) {
             if truncated {
-                return Err(Error::invalid_response(
-                    status,
-                    format!("body is larger than {MAX_BODY_BYTES} bytes"),
-                    &body,
-                ));
+                return Err(Failed {
+                    connect: false,
+                    error: Error::invalid_response(
+                        status,
+                        format!("body is larger than {MAX_BODY_BYTES} bytes"),
+                        &body,
+                    ),
+                });
             }
             return Ok(Attempt::Success(Response {
                 status,
@@ -178,6 +291,12 @@ impl Transport {
 enum Attempt {
     Success(Response),
     Failure(ApiError),
+}
+
+/// A request that got no usable answer; `connect` when it never reached the server.
+struct Failed {
+    connect: bool,
+    error: Error,
 }
 
 fn describe(outcome: &Result<Attempt>) -> String {

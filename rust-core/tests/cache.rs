@@ -346,10 +346,12 @@ async fn a_user_token_is_renewed_with_its_refresh_token() {
     clock.advance(login.lifetime());
     let renewed = p.token().await.unwrap();
     assert_ne!(renewed.access_token(), login.access_token());
+    // A device login came from /v1/token: its refresh token goes back there.
     let sent = server.requests().pop().unwrap();
-    assert_eq!(sent.form["grant_type"], ["refresh_token"]);
+    assert_eq!(sent.path, "/v1/token");
+    assert_eq!(sent.form["GrantType"], ["refresh_token"]);
     assert_eq!(
-        sent.form["refresh_token"],
+        sent.form["RefreshToken"],
         [login.refresh_token().unwrap().secret()]
     );
     assert!(store.load(p.key()).await.unwrap().is_some());

@@ -181,10 +181,12 @@ async fn transport_errors_while_polling_back_off_and_recover() {
         .create_device_code(&["offline_access"], &[])
         .await
         .unwrap();
-    // Three drops exhaust the transport's own retries once; polling backs off and tries again.
+    // The transport never resends a device code after a dropped connection (the server may
+    // have redeemed it); the polling loop backs off and polls again, as RFC 8628 allows.
     server.push_fault("/v1/token", Fault::drop_connection().with_repeat(3));
     server.approve(device.user_code());
     c.poll_device_token(&device).await.unwrap();
     let polls: Vec<Duration> = clock.sleeps().into_iter().filter(|d| *d >= S(1)).collect();
-    assert_eq!(polls, vec![S(5), S(10)]);
+    assert_eq!(polls, vec![S(5), S(10), S(20), S(40)]);
+    assert_eq!(server.request_count("/v1/token"), 4);
 }

@@ -12,7 +12,7 @@ use twilio_oauth::{DEFAULT_LIFETIME, OAuthClient, V1TokenRequest, V2TokenRequest
 async fn client_credentials_posts_a_snake_case_form_without_auth_header() {
     let server = MockServer::start().await.unwrap();
     let token = client(&server)
-        .client_credentials(Some("a b"), Some("https://api.twilio.com"))
+        .client_credentials(Some("a b"), Some("https://api.twilio.com"), None)
         .await
         .unwrap();
     assert!(server.token_is_valid(token.access_token().secret()));
@@ -45,7 +45,7 @@ async fn token_lifetime_comes_from_the_jwt() {
     let server = MockServer::start().await.unwrap();
     server.update_config(|c| c.token_lifetime_secs = 600);
     let token = client(&server)
-        .client_credentials(None, None)
+        .client_credentials(None, None, None)
         .await
         .unwrap();
     // exp - iat = 600, less one second for the claims' whole-second granularity.
@@ -261,7 +261,7 @@ async fn the_specs_epoch_millisecond_expires_in_gives_a_conservative_lifetime() 
         c.expires_in = Some(serde_json::json!(1_438_315_200_000_i64));
     });
     let token = client(&server)
-        .client_credentials(None, None)
+        .client_credentials(None, None, None)
         .await
         .unwrap();
     assert!(token.claims().is_empty());
@@ -276,7 +276,7 @@ async fn opaque_tokens_use_expires_in_and_legacy_expires_at_is_understood() {
         c.token_lifetime_secs = 900;
     });
     let token = client(&server)
-        .client_credentials(None, None)
+        .client_credentials(None, None, None)
         .await
         .unwrap();
     assert_eq!(token.lifetime(), Duration::from_secs(900));
@@ -301,7 +301,7 @@ async fn a_skewed_server_clock_does_not_change_the_lifetime() {
         c.token_lifetime_secs = 120;
     });
     let token = client(&server)
-        .client_credentials(None, None)
+        .client_credentials(None, None, None)
         .await
         .unwrap();
     assert_eq!(token.lifetime(), Duration::from_secs(119));
@@ -311,7 +311,7 @@ async fn a_skewed_server_clock_does_not_change_the_lifetime() {
 async fn the_token_authorizes_a_call_to_the_api_stand_in() {
     let server = MockServer::start().await.unwrap();
     let token = client(&server)
-        .client_credentials(None, None)
+        .client_credentials(None, None, None)
         .await
         .unwrap();
     let resp = reqwest::Client::new()

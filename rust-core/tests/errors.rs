@@ -18,7 +18,7 @@ async fn a_wrong_secret_gives_an_api_error_with_twilios_fields() {
         .base_url(server.url())
         .build()
         .unwrap();
-    let err = c.client_credentials(None, None).await.unwrap_err();
+    let err = c.client_credentials(None, None, None).await.unwrap_err();
     let Error::Api(api) = &err else {
         panic!("expected ApiError, got {err:?}")
     };
@@ -48,11 +48,11 @@ async fn rfc6749_and_rfc9457_bodies_are_parsed() {
         })),
     );
     let c = client(&server);
-    let err = c.client_credentials(None, None).await.unwrap_err();
+    let err = c.client_credentials(None, None, None).await.unwrap_err();
     let api = err.api().unwrap();
     assert_eq!(api.error.as_deref(), Some("invalid_scope"));
     assert_eq!(api.message, "invalid_scope (scripted)");
-    let err = c.client_credentials(None, None).await.unwrap_err();
+    let err = c.client_credentials(None, None, None).await.unwrap_err();
     let api = err.api().unwrap();
     assert_eq!(api.code, Some(322403));
     assert_eq!(api.message, "grant_type is malformed");
@@ -63,7 +63,7 @@ async fn a_burst_of_5xx_is_retried_with_backoff_then_succeeds() {
     let server = MockServer::start().await.unwrap();
     server.push_fault("/v2/token", Fault::status(503).with_repeat(2));
     let (c, clock) = manual_client(&server);
-    let token = c.client_credentials(None, None).await.unwrap();
+    let token = c.client_credentials(None, None, None).await.unwrap();
     assert!(!token.is_expired());
     assert_eq!(server.request_count("/v2/token"), 3);
     let sleeps = clock.sleeps();
@@ -81,7 +81,7 @@ async fn retry_after_is_honoured_on_429() {
         Fault::status(429).with_header("Retry-After", "3"),
     );
     let (c, clock) = manual_client(&server);
-    c.client_credentials(None, None).await.unwrap();
+    c.client_credentials(None, None, None).await.unwrap();
     assert_eq!(clock.sleeps(), vec![Duration::from_secs(3)]);
 }
 
@@ -95,7 +95,7 @@ async fn persistent_429_becomes_rate_limited_with_retry_after() {
             .with_repeat(3),
     );
     let (c, _clock) = manual_client(&server);
-    let err = c.client_credentials(None, None).await.unwrap_err();
+    let err = c.client_credentials(None, None, None).await.unwrap_err();
     let Error::RateLimited(api) = &err else {
         panic!("expected RateLimitedError, got {err:?}")
     };
@@ -113,7 +113,7 @@ async fn a_retry_after_beyond_a_minute_is_not_waited_for() {
         Fault::status(429).with_header("Retry-After", "3600"),
     );
     let (c, clock) = manual_client(&server);
-    let err = c.client_credentials(None, None).await.unwrap_err();
+    let err = c.client_credentials(None, None, None).await.unwrap_err();
     assert_eq!(err.kind(), "RateLimitedError");
     assert!(clock.sleeps().is_empty());
     assert_eq!(server.request_count("/v2/token"), 1);
@@ -124,7 +124,7 @@ async fn a_dropped_connection_is_retried() {
     let server = MockServer::start().await.unwrap();
     server.push_fault("/v2/token", Fault::drop_connection());
     let (c, _clock) = manual_client(&server);
-    c.client_credentials(None, None).await.unwrap();
+    c.client_credentials(None, None, None).await.unwrap();
     assert_eq!(server.request_count("/v2/token"), 2);
 }
 
@@ -133,7 +133,7 @@ async fn dropped_connections_beyond_the_retries_are_transport_errors() {
     let server = MockServer::start().await.unwrap();
     server.push_fault("/v2/token", Fault::drop_connection().with_repeat(3));
     let (c, _clock) = manual_client(&server);
-    let err = c.client_credentials(None, None).await.unwrap_err();
+    let err = c.client_credentials(None, None, None).await.unwrap_err();
     assert_eq!(err.kind(), "TransportError", "{err:?}");
 }
 
@@ -146,7 +146,7 @@ async fn a_slow_server_times_out() {
         .max_retries(0)
         .build()
         .unwrap();
-    let err = c.client_credentials(None, None).await.unwrap_err();
+    let err = c.client_credentials(None, None, None).await.unwrap_err();
     assert_eq!(err.kind(), "TimeoutError", "{err:?}");
 }
 
@@ -163,7 +163,7 @@ async fn a_refused_connection_is_a_transport_error() {
         .max_retries(0)
         .build()
         .unwrap();
-    let err = c.client_credentials(None, None).await.unwrap_err();
+    let err = c.client_credentials(None, None, None).await.unwrap_err();
     assert_eq!(err.kind(), "TransportError");
     assert!(err.is_retryable());
 }
@@ -173,7 +173,7 @@ async fn a_malformed_200_is_an_invalid_response() {
     let server = MockServer::start().await.unwrap();
     server.push_fault("/v2/token", Fault::status(200).with_body("{\"access_tok"));
     let err = client(&server)
-        .client_credentials(None, None)
+        .client_credentials(None, None, None)
         .await
         .unwrap_err();
     let Error::InvalidResponse {
@@ -194,7 +194,7 @@ async fn a_200_without_an_access_token_is_an_invalid_response() {
         Fault::status(200).with_body(json!({"token_type": "Bearer", "expires_in": 3600})),
     );
     let err = client(&server)
-        .client_credentials(None, None)
+        .client_credentials(None, None, None)
         .await
         .unwrap_err();
     assert_eq!(err.kind(), "InvalidResponseError");
@@ -211,7 +211,7 @@ async fn an_html_502_from_a_proxy_keeps_its_status_and_an_excerpt() {
             .with_repeat(3),
     );
     let (c, _clock) = manual_client(&server);
-    let err = c.client_credentials(None, None).await.unwrap_err();
+    let err = c.client_credentials(None, None, None).await.unwrap_err();
     let api = err.api().unwrap();
     assert_eq!(api.status, 502);
     assert_eq!(api.code, None);
@@ -227,7 +227,7 @@ async fn an_oversized_body_is_cut_off_and_rejected() {
         Fault::status(200).with_oversized_body(10 * 1024 * 1024),
     );
     let err = client(&server)
-        .client_credentials(None, None)
+        .client_credentials(None, None, None)
         .await
         .unwrap_err();
     assert_eq!(err.kind(), "InvalidResponseError");
@@ -242,7 +242,7 @@ async fn redirects_are_not_followed() {
         Fault::status(307).with_header("Location", format!("{}/v1/token", server.url())),
     );
     let err = client(&server)
-        .client_credentials(None, None)
+        .client_credentials(None, None, None)
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(307));

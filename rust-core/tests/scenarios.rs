@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use common::*;
 use serde_json::{Value, json};
 use twilio_oauth::{
-    DeviceAuthorization, Error, OAuthClient, ProviderOptions, Token, V1TokenRequest, V2TokenRequest,
+    DeviceAuthorization, Error, FileStore, OAuthClient, ProviderOptions, Token, TokenStore,
+    V1TokenRequest, V2TokenRequest,
 };
 use twilio_oauth_mock::MockConfig;
 
@@ -86,10 +87,28 @@ async fn pkce(c: &OAuthClient, call: &Value, right: bool) -> twilio_oauth::Resul
         .await
 }
 
+/// A person's login for the `user_*` ops: the PKCE flow with the right verifier.
+async fn login(c: &OAuthClient, call: &Value) -> twilio_oauth::Result<Token> {
+    let mut spec = call.clone();
+    spec["redirect_uri"] = json!("http://127.0.0.1/callback");
+    if spec.get("scope").is_none() {
+        spec["scope"] = json!("openid offline_access");
+    }
+    pkce(c, &spec, true).await
+}
+
+fn user_provider(c: &OAuthClient, login: &Token) -> twilio_oauth::TokenProvider {
+    c.token_provider(ProviderOptions {
+        initial_token: Some(login.clone()),
+        ..ProviderOptions::default()
+    })
+}
+
 async fn run_call(
     server: &MockServer,
     c: &OAuthClient,
     call: &Value,
+    problems: &mut Vec<String>,
 ) -> twilio_oauth::Result<Outcome> {
     let op = s(call, "op").unwrap();
     let strs = |key: &str| -> Vec<String> {
@@ -112,7 +131,11 @@ async fn run_call(
     Ok(match op.as_str() {
         "construct" => Outcome::Built,
         "client_credentials" => one(c
-            .client_credentials(s(call, "scope").as_deref(), s(call, "audience").as_deref())
+            .client_credentials(
+                s(call, "scope").as_deref(),
+                s(call, "audience").as_deref(),
+                s(call, "account_sid").as_deref(),
+            )
             .await?),
         "create_oauth2_token" => one(c
             .create_oauth2_token(&V2TokenRequest {
@@ -177,6 +200,114 @@ async fn run_call(
             let a = p.token().await?;
             p.invalidate();
             Outcome::Tokens(vec![a, p.token().await?])
+        }
+        "user_refresh_refused" => {
+            let t = login(c, call).await?;
+            c.refresh(t.refresh_token().unwrap().secret()).await?;
+            let p = user_provider(c, &t);
+            p.invalidate();
+            one(p.token().await?)
+        }
+        "user_refresh_cycles" => {
+            let t = login(c, call).await?;
+            let p = user_provider(c, &t);
+            let mut tokens = vec![t];
+            for _ in 0..call["cycles"].as_u64().unwrap() {
+                p.invalidate();
+                tokens.push(p.token().await?);
+            }
+            Outcome::Tokens(tokens)
+        }
+        "user_over_lifetimes" => {
+            let t = login(c, call).await?;
+            let p = user_provider(c, &t);
+            let until = Instant::now() + Duration::from_secs_f64(call["seconds"].as_f64().unwrap());
+            let every = Duration::from_millis(call["interval_ms"].as_u64().unwrap());
+            let mut tokens = vec![t];
+            while Instant::now() < until {
+                let t = p.token().await?;
+                if t.is_expired() {
+                    problems.push("expired token handed out".into());
+                }
+                tokens.push(t);
+                tokio::time::sleep(every).await;
+            }
+            Outcome::Tokens(tokens)
+        }
+        "user_no_later_expiry" => {
+            let t = login(c, call).await?;
+            let p = c.token_provider(ProviderOptions {
+                initial_token: Some(t.clone()),
+                refresh_ahead: Some(Duration::from_secs_f64(
+                    call["refresh_ahead"].as_f64().unwrap(),
+                )),
+                ..ProviderOptions::default()
+            });
+            tokio::time::sleep(Duration::from_millis(call["wait_ms"].as_u64().unwrap())).await;
+            let config = server.config().merged(&call["then_config"]).unwrap();
+            server.set_config(config);
+            let t1 = p.token().await?;
+            if t1.access_token() != t.access_token() {
+                problems.push("the first call did not return the login's access token".into());
+            }
+            let old = t.refresh_token().unwrap().clone();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            let kept = loop {
+                let cached = p.cached();
+                let rt = cached.as_ref().and_then(|c| c.refresh_token().cloned());
+                if rt.is_some_and(|rt| rt != old) {
+                    break cached;
+                }
+                if Instant::now() > deadline {
+                    break None;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            };
+            match kept {
+                None => problems.push("new refresh token not kept".into()),
+                Some(k) if k.access_token() != t.access_token() => {
+                    problems.push("the longer-lived access token was not kept".into())
+                }
+                Some(_) => {}
+            }
+            p.invalidate();
+            Outcome::Tokens(vec![t1, p.token().await?])
+        }
+        "two_users_one_file_store" => {
+            let dir = tempfile::tempdir().unwrap();
+            let store: Arc<dyn TokenStore> = Arc::new(FileStore::new(dir.path().join("t.json")));
+            let users: Vec<String> = strs("users");
+            for user in &users {
+                server.update_config(|cfg| cfg.user_sid = user.clone());
+                let t = login(c, call).await?;
+                c.token_provider(ProviderOptions {
+                    store: Some(store.clone()),
+                    initial_token: Some(t),
+                    account: Some(user.clone()),
+                    ..ProviderOptions::default()
+                })
+                .token()
+                .await?;
+            }
+            let mut last = None;
+            for user in &users {
+                let t = c
+                    .token_provider(ProviderOptions {
+                        store: Some(store.clone()),
+                        account: Some(user.clone()),
+                        ..ProviderOptions::default()
+                    })
+                    .token()
+                    .await?;
+                if t.claims().get("sub").and_then(Value::as_str) != Some(user.as_str()) {
+                    problems.push(format!(
+                        "{user} got the token of {:?}",
+                        t.claims().get("sub")
+                    ));
+                }
+                last = Some(t);
+            }
+            one(last.unwrap())
         }
         other => panic!("unknown op {other}"),
     })
@@ -291,12 +422,12 @@ async fn run_scenario(sc: Value) -> Result<(), String> {
     }
     let expect = &sc["expect"];
     let started = Instant::now();
+    let mut problems = Vec::new();
     let outcome = match build_client(&server, sc.get("client").unwrap_or(&json!({}))) {
-        Ok(c) => run_call(&server, &c, &sc["call"]).await,
+        Ok(c) => run_call(&server, &c, &sc["call"], &mut problems).await,
         Err(e) => Err(e),
     };
     let took = started.elapsed();
-    let mut problems = Vec::new();
     match (&outcome, expect.get("ok"), expect.get("error")) {
         (Ok(o), Some(want), None) => check_ok(o, want, &mut problems),
         (Err(e), None, Some(want)) => check_error(e, want, &mut problems),
@@ -311,10 +442,29 @@ async fn run_scenario(sc: Value) -> Result<(), String> {
             }
         }
     }
-    if let Some(min) = expect.get("min_seconds").and_then(Value::as_f64) {
-        if took.as_secs_f64() < min {
-            problems.push(format!("took {took:?}, less than {min} s"));
+    let stats = serde_json::to_value(server.stats()).unwrap();
+    for (field, at_least) in [("server_stats", false), ("server_stats_min", true)] {
+        for (name, want) in expect
+            .get(field)
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let got = stats.get(name).and_then(Value::as_u64);
+            let want = want.as_u64();
+            let ok = match (got, want) {
+                (Some(g), Some(w)) => (at_least && g >= w) || g == w,
+                _ => false,
+            };
+            if !ok {
+                problems.push(format!("{field}.{name}: want {want:?}, got {got:?}"));
+            }
         }
+    }
+    if let Some(min) = expect.get("min_seconds").and_then(Value::as_f64)
+        && took.as_secs_f64() < min
+    {
+        problems.push(format!("took {took:?}, less than {min} s"));
     }
     if problems.is_empty() {
         Ok(())

@@ -38,7 +38,7 @@ async fn no_secret_appears_in_any_repr_error_or_log_line() {
     let mut secrets = vec![CLIENT_SECRET.to_owned(), AUTH_TOKEN.to_owned()];
 
     shown.push(format!("{c:?}"));
-    let token = c.client_credentials(None, None).await.unwrap();
+    let token = c.client_credentials(None, None, None).await.unwrap();
     secrets.push(token.access_token().secret().to_owned());
     shown.push(format!("{token:?} {token}"));
 
@@ -82,13 +82,16 @@ async fn no_secret_appears_in_any_repr_error_or_log_line() {
         .build()
         .unwrap();
     secrets.push("WRONG-secret-value-123".into());
-    let err = wrong.client_credentials(None, None).await.unwrap_err();
+    let err = wrong
+        .client_credentials(None, None, None)
+        .await
+        .unwrap_err();
     shown.push(format!("{err:?} {err}"));
     let err = c.refresh("REFRESH-not-valid-456").await.unwrap_err();
     secrets.push("REFRESH-not-valid-456".into());
     shown.push(format!("{err:?} {err}"));
     server.push_fault("/v2/token", Fault::status(503).with_repeat(3));
-    let err = c.client_credentials(None, None).await.unwrap_err();
+    let err = c.client_credentials(None, None, None).await.unwrap_err();
     shown.push(format!("{err:?} {err}"));
 
     let log_text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();

@@ -62,6 +62,21 @@ pub struct MockConfig {
     /// shape). The newest v1 spec dropped auth; set `false` to accept requests without it.
     /// Wrong credentials are refused either way.
     pub require_v1_auth: bool,
+    /// Refresh-token rotation (RFC 9700 section 4.14): a refresh token is single-use. Using
+    /// it issues a new one and consumes it; presenting a consumed token again revokes its
+    /// whole grant family (every refresh token of that login). `false`: refresh tokens stay
+    /// valid after use and nothing is consumed or revoked.
+    pub rotate_refresh_tokens: bool,
+    /// Seconds after its rotation during which a consumed refresh token may still be used
+    /// (Okta's grace period): such a reuse succeeds and is counted, but revokes nothing.
+    pub refresh_reuse_grace_secs: u64,
+    /// Session cap in seconds: a login's access tokens never outlive `auth_time + this`
+    /// (`exp` and `expires_in` are cut short), and its refresh tokens are refused once the
+    /// session is over. `None`: no cap.
+    pub session_max_secs: Option<u64>,
+    /// The person who approves the next device code or authorizes the next authorization
+    /// code: the `sub` of that login's access and id tokens, and of their refreshes.
+    pub user_sid: String,
 }
 
 impl Default for MockConfig {
@@ -81,6 +96,10 @@ impl Default for MockConfig {
             latency_ms: 0,
             auto_approve_after_polls: None,
             require_v1_auth: true,
+            rotate_refresh_tokens: true,
+            refresh_reuse_grace_secs: 0,
+            session_max_secs: None,
+            user_sid: crate::USER_SID.to_owned(),
         }
     }
 }

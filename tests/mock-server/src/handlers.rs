@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use crate::config::{DeviceErrorStyle, MockConfig};
 use crate::fault::Fault;
-use crate::state::{DevicePoll, Grant, Shared};
+use crate::state::{DevicePoll, Grant, Login, RefreshRefusal, Shared};
 use crate::util::{self, Form};
 use crate::{ACCOUNT_SID, AUTH_TOKEN, CLIENT_ID, CLIENT_SECRET, PUBLIC_CLIENT_ID, serve};
 
@@ -222,6 +222,7 @@ fn resolve(
         refresh: false,
         device_id: None,
         id_token: false,
+        login: None,
     };
     match grant_type {
         "client_credentials" => {
@@ -276,6 +277,9 @@ fn resolve(
                 id_token: util::has_openid(scope.as_deref()),
                 scope,
                 refresh: true,
+                login: Some(Login::New {
+                    user_sid: record.user_sid,
+                }),
                 ..base
             })
         }
@@ -284,17 +288,27 @@ fn resolve(
             let token = req
                 .refresh_token
                 .ok_or_else(|| invalid_grant("the refresh token is missing"))?;
+            // Last check of the branch: it consumes the token (rotation), so only a request
+            // that is otherwise valid may get this far.
             let previous = shared
-                .refresh_grant(token)
-                .filter(|g| g.client_id == client_id)
-                .ok_or_else(|| invalid_grant("unknown refresh token"))?;
-            if let Some(bound) = &previous.device_id {
-                if req.device_id != Some(bound.as_str()) {
-                    return Err(invalid_grant(
-                        "the refresh token is bound to another DeviceId",
-                    ));
-                }
-            }
+                .redeem_refresh(token, client_id, req.device_id)
+                .map_err(|refusal| {
+                    invalid_grant(match refusal {
+                        RefreshRefusal::Unknown => "unknown refresh token",
+                        RefreshRefusal::OtherDevice => {
+                            "the refresh token is bound to another DeviceId"
+                        }
+                        RefreshRefusal::Revoked => {
+                            "the grant was revoked because one of its refresh tokens was reused; sign in again"
+                        }
+                        RefreshRefusal::Reused => {
+                            "the refresh token was already used; the grant is revoked, sign in again"
+                        }
+                        RefreshRefusal::SessionExpired => {
+                            "the session expired (session_max_secs); sign in again"
+                        }
+                    })
+                })?;
             let scope = req.scope.map(str::to_owned).or(previous.scope);
             Ok(Grant {
                 id_token: util::has_openid(scope.as_deref()),
@@ -303,6 +317,9 @@ fn resolve(
                 account_sid: previous.account_sid,
                 refresh: true,
                 device_id: previous.device_id,
+                login: Some(Login::Refresh {
+                    family: previous.family,
+                }),
                 ..base
             })
         }
@@ -349,6 +366,7 @@ fn resolve(
                     scopes,
                     audiences,
                     account_sid,
+                    user_sid,
                 } => Ok(Grant {
                     scope: (!scopes.is_empty()).then(|| scopes.join(" ")),
                     audience: audiences.into_iter().next().or(base.audience.clone()),
@@ -356,6 +374,7 @@ fn resolve(
                     refresh: true,
                     device_id: req.device_id.map(str::to_owned),
                     id_token: true,
+                    login: Some(Login::New { user_sid }),
                     ..base
                 }),
             }

@@ -51,7 +51,8 @@ pub const PUBLIC_CLIENT_ID: &str = "OQfedcba9876543210fedcba9876543210";
 pub const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
 /// Auth token: the password of v1's HTTP Basic auth.
 pub const AUTH_TOKEN: &str = "mock-auth-token-0123456789abcdef";
-/// The `sub` of id tokens: the person who approved.
+/// The default person ([`MockConfig::user_sid`]): the `sub` of the access and id tokens of
+/// user grants (authorization code, device code, their refreshes).
 pub const USER_SID: &str = "US0123456789abcdef0123456789abcdef";
 /// The `aud` of access tokens when the request names no audience.
 pub const DEFAULT_AUDIENCE: &str = "https://api.twilio.com";
@@ -235,7 +236,7 @@ impl MockServer {
         self.shared.request_count(path)
     }
 
-    /// Request counters and the number of access tokens issued.
+    /// Request counters, the number of access tokens issued and the refresh-token counters.
     pub fn stats(&self) -> Stats {
         self.shared.stats()
     }
@@ -243,6 +244,21 @@ impl MockServer {
     /// How many access tokens were issued.
     pub fn tokens_issued(&self) -> u64 {
         self.shared.stats().tokens_issued
+    }
+
+    /// How many `refresh_token` grants succeeded (grace-period reuses included).
+    pub fn refresh_count(&self) -> u64 {
+        self.shared.stats().refreshes
+    }
+
+    /// How many requests presented a refresh token that rotation had already consumed.
+    pub fn reuse_count(&self) -> u64 {
+        self.shared.stats().refresh_reuses
+    }
+
+    /// How many grant families (logins) were revoked by a refresh token reuse.
+    pub fn grants_revoked(&self) -> u64 {
+        self.shared.stats().grants_revoked
     }
 
     /// The last 200 non-admin requests, oldest first.
@@ -256,7 +272,7 @@ impl MockServer {
     }
 
     /// Resets configuration, faults, counters, recorded requests and device codes. Tokens
-    /// issued before stay valid.
+    /// issued before stay as they were (valid, or consumed, or of a revoked grant).
     pub fn reset(&self) {
         self.shared.reset();
     }
@@ -267,8 +283,8 @@ impl MockServer {
         self.shared.decode(token)
     }
 
-    /// Whether `token` is an unexpired access token this server issued (what the API
-    /// stand-in checks).
+    /// Whether `token` is an unexpired access token this server issued, of no revoked grant
+    /// (what the API stand-in checks).
     pub fn token_is_valid(&self, token: &str) -> bool {
         self.shared.access_token_valid(token)
     }

@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
+use crate::DEFAULT_AUDIENCE;
 use crate::config::MockConfig;
 use crate::fault::Fault;
 use crate::util::{self, Form};
-use crate::{DEFAULT_AUDIENCE, USER_SID};
 
 /// How many requests `GET /admin/requests` keeps.
 const MAX_RECORDED: usize = 200;
@@ -105,11 +105,19 @@ pub struct DeviceInfo {
 
 /// Request counters, as `GET /admin/stats` shows them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Stats {
     /// Requests per path (faulted ones included, admin ones excluded).
     pub requests: BTreeMap<String, u64>,
     /// Access tokens issued.
     pub tokens_issued: u64,
+    /// Successful `refresh_token` grants (grace-period reuses included).
+    pub refreshes: u64,
+    /// Requests that presented a refresh token already consumed by rotation, whether the
+    /// grace period let them through or they revoked (or found revoked) the grant.
+    pub refresh_reuses: u64,
+    /// Grant families revoked because one of their refresh tokens was reused.
+    pub grants_revoked: u64,
 }
 
 struct Device {
@@ -124,6 +132,8 @@ struct Device {
     interval: Option<u64>,
     last_poll: Option<Instant>,
     expires_at: Instant,
+    /// Who approved it (`user_sid` of the configuration at approval).
+    user_sid: Option<String>,
 }
 
 impl Device {
@@ -155,6 +165,8 @@ pub(crate) struct AuthCode {
     pub(crate) scope: Option<String>,
     pub(crate) code_challenge: Option<String>,
     pub(crate) expires_at: Instant,
+    /// Who authorized it (`user_sid` of the configuration at `/authorize`).
+    pub(crate) user_sid: String,
 }
 
 impl AuthCode {
@@ -171,6 +183,46 @@ pub(crate) struct RefreshGrant {
     pub(crate) audience: Option<String>,
     pub(crate) account_sid: String,
     pub(crate) device_id: Option<String>,
+    /// The grant family (login) it belongs to.
+    pub(crate) family: String,
+    /// When rotation consumed it (a refresh with it succeeded), by the tokio clock.
+    consumed_at: Option<Instant>,
+}
+
+/// A grant family: one login (an authorization-code exchange or a device-code redemption)
+/// and every refresh token issued from it or from its refreshes.
+struct Family {
+    /// The person: `sub` of the family's access and id tokens.
+    user_sid: String,
+    /// `iat` of the login's tokens (server clock, `iat_offset_secs` included): the id
+    /// tokens' `auth_time` and the start of the session that `session_max_secs` caps.
+    auth_time: i64,
+    /// Revoked after a refresh token reuse: its refresh tokens and access tokens are refused.
+    revoked: bool,
+}
+
+/// Why a refresh token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RefreshRefusal {
+    /// Never issued, or issued to another client.
+    Unknown,
+    /// Bound to another (or no) `DeviceId`.
+    OtherDevice,
+    /// Its family was revoked earlier.
+    Revoked,
+    /// The login's session (`session_max_secs`) is over.
+    SessionExpired,
+    /// Already consumed by rotation, past the grace period: this request revoked the family.
+    Reused,
+}
+
+/// Whose tokens a user grant issues.
+#[derive(Debug, Clone)]
+pub(crate) enum Login {
+    /// A new login by this person: starts a grant family.
+    New { user_sid: String },
+    /// A refresh within an existing family.
+    Refresh { family: String },
 }
 
 /// What to put in the tokens of one successful token request.
@@ -185,6 +237,8 @@ pub(crate) struct Grant {
     pub(crate) refresh: bool,
     pub(crate) device_id: Option<String>,
     pub(crate) id_token: bool,
+    /// `None` for client credentials (the app's own token, `sub` = client id).
+    pub(crate) login: Option<Login>,
 }
 
 /// The tokens of one successful token request.
@@ -194,6 +248,10 @@ pub(crate) struct Issued {
     pub(crate) id_token: Option<String>,
     pub(crate) iat: i64,
     pub(crate) exp: i64,
+    /// `exp - iat`: the configured lifetime, cut short by the session cap.
+    pub(crate) lifetime: u64,
+    /// When the login's session ends (`auth_time + session_max_secs`), if capped.
+    pub(crate) session_end: Option<i64>,
 }
 
 /// The outcome of one device-code poll.
@@ -208,6 +266,7 @@ pub(crate) enum DevicePoll {
         scopes: Vec<String>,
         audiences: Vec<String>,
         account_sid: String,
+        user_sid: String,
     },
 }
 
@@ -221,8 +280,13 @@ struct Inner {
     devices: Vec<Device>,
     codes: HashMap<String, AuthCode>,
     refresh_tokens: HashMap<String, RefreshGrant>,
-    /// Opaque access tokens and their `exp`.
-    opaque_tokens: HashMap<String, i64>,
+    /// Grant families by id.
+    families: HashMap<String, Family>,
+    /// Opaque access tokens: their `exp` and grant family.
+    opaque_tokens: HashMap<String, (i64, Option<String>)>,
+    refreshes: u64,
+    refresh_reuses: u64,
+    grants_revoked: u64,
 }
 
 /// State shared by every connection of one server.
@@ -237,6 +301,9 @@ struct AccessClaims {
     exp: i64,
     /// Present in access tokens only (not in id tokens).
     grant_type: String,
+    /// The grant family of a user grant's access token.
+    #[serde(default)]
+    grant_id: Option<String>,
 }
 
 impl Shared {
@@ -311,6 +378,9 @@ impl Shared {
         Stats {
             requests: inner.counts.clone(),
             tokens_issued: inner.tokens_issued,
+            refreshes: inner.refreshes,
+            refresh_reuses: inner.refresh_reuses,
+            grants_revoked: inner.grants_revoked,
         }
     }
 
@@ -327,13 +397,17 @@ impl Shared {
     }
 
     /// Resets configuration, faults, counters, recorded requests and device codes. Issued
-    /// tokens, refresh tokens and authorization codes stay valid.
+    /// tokens, refresh tokens, grant families (revoked ones stay revoked) and authorization
+    /// codes stay as they are.
     pub(crate) fn reset(&self) {
         let mut inner = self.inner.lock();
         inner.config = MockConfig::default();
         inner.faults.clear();
         inner.counts.clear();
         inner.tokens_issued = 0;
+        inner.refreshes = 0;
+        inner.refresh_reuses = 0;
+        inner.grants_revoked = 0;
         inner.requests.clear();
         inner.devices.clear();
     }
@@ -348,14 +422,16 @@ impl Shared {
         code_challenge: Option<&str>,
     ) -> String {
         let code = util::random_alnum(32);
+        let mut inner = self.inner.lock();
         let record = AuthCode {
             client_id: client_id.to_owned(),
             redirect_uri: redirect_uri.to_owned(),
             scope: scope.map(str::to_owned),
             code_challenge: code_challenge.map(str::to_owned),
             expires_at: Instant::now() + CODE_LIFETIME,
+            user_sid: inner.config.user_sid.clone(),
         };
-        self.inner.lock().codes.insert(code.clone(), record);
+        inner.codes.insert(code.clone(), record);
         code
     }
 
@@ -365,8 +441,73 @@ impl Shared {
         self.inner.lock().codes.remove(code)
     }
 
-    pub(crate) fn refresh_grant(&self, token: &str) -> Option<RefreshGrant> {
-        self.inner.lock().refresh_tokens.get(token).cloned()
+    /// Checks a refresh token and, with rotation on, consumes it, all under one lock: of two
+    /// simultaneous refreshes with the same token exactly one gets it, the other is a reuse.
+    ///
+    /// Order of the checks: unknown (or another client's), `DeviceId`, family revoked,
+    /// session over, then reuse of a consumed token (within the grace period it passes and is
+    /// counted; after it, the family is revoked).
+    pub(crate) fn redeem_refresh(
+        &self,
+        token: &str,
+        client_id: &str,
+        device_id: Option<&str>,
+    ) -> Result<RefreshGrant, RefreshRefusal> {
+        let now = Instant::now();
+        let now_unix = util::now_unix();
+        let mut guard = self.inner.lock();
+        let inner = &mut *guard;
+        let config = &inner.config;
+        let Some(record) = inner
+            .refresh_tokens
+            .get_mut(token)
+            .filter(|record| record.client_id == client_id)
+        else {
+            return Err(RefreshRefusal::Unknown);
+        };
+        if let Some(bound) = &record.device_id
+            && device_id != Some(bound.as_str())
+        {
+            return Err(RefreshRefusal::OtherDevice);
+        }
+        let Some(family) = inner.families.get_mut(&record.family) else {
+            return Err(RefreshRefusal::Unknown);
+        };
+        let consumed = record.consumed_at.filter(|_| config.rotate_refresh_tokens);
+        if family.revoked {
+            if consumed.is_some() {
+                inner.refresh_reuses += 1;
+            }
+            return Err(RefreshRefusal::Revoked);
+        }
+        if session_end(family.auth_time, config.session_max_secs)
+            .is_some_and(|end| now_unix.saturating_add(config.iat_offset_secs) >= end)
+        {
+            return Err(RefreshRefusal::SessionExpired);
+        }
+        if let Some(consumed_at) = consumed {
+            inner.refresh_reuses += 1;
+            let grace = Duration::from_secs(config.refresh_reuse_grace_secs);
+            if consumed_at.checked_add(grace).is_none_or(|end| now < end) {
+                return Ok(record.clone());
+            }
+            family.revoked = true;
+            inner.grants_revoked += 1;
+            return Err(RefreshRefusal::Reused);
+        }
+        if config.rotate_refresh_tokens {
+            record.consumed_at = Some(now);
+        }
+        Ok(record.clone())
+    }
+
+    /// Whether the grant family `id` was revoked.
+    fn family_revoked(&self, id: &str) -> bool {
+        self.inner
+            .lock()
+            .families
+            .get(id)
+            .is_some_and(|family| family.revoked)
     }
 
     // ---- device codes ----
@@ -399,6 +540,7 @@ impl Shared {
             interval: config.device_interval,
             last_poll: None,
             expires_at: Instant::now() + Duration::from_secs(config.device_expires_in),
+            user_sid: None,
         });
         (device_code, user_code, config)
     }
@@ -408,12 +550,14 @@ impl Shared {
         let wanted = util::normalize_user_code(user_code);
         let now = Instant::now();
         let mut inner = self.inner.lock();
+        let user_sid = inner.config.user_sid.clone();
         let device = inner.devices.iter_mut().find(|d| {
             util::normalize_user_code(&d.user_code) == wanted
                 && d.status == DeviceStatus::Pending
                 && now < d.expires_at
         })?;
         device.status = if approve {
+            device.user_sid = Some(user_sid);
             DeviceStatus::Approved
         } else {
             DeviceStatus::Denied
@@ -465,13 +609,13 @@ impl Shared {
         if now >= device.expires_at {
             return DevicePoll::Expired;
         }
-        if config.enforce_interval {
-            if let Some(previous) = previous {
-                let interval = device.interval.unwrap_or(5);
-                if now.duration_since(previous) < Duration::from_secs(interval) {
-                    device.interval = Some(interval + 5);
-                    return DevicePoll::SlowDown;
-                }
+        if config.enforce_interval
+            && let Some(previous) = previous
+        {
+            let interval = device.interval.unwrap_or(5);
+            if now.duration_since(previous) < Duration::from_secs(interval) {
+                device.interval = Some(interval + 5);
+                return DevicePoll::SlowDown;
             }
         }
         if device.status == DeviceStatus::Pending
@@ -480,6 +624,7 @@ impl Shared {
                 .is_some_and(|after| device.polls > after)
         {
             device.status = DeviceStatus::Approved;
+            device.user_sid = Some(config.user_sid.clone());
         }
         match device.status {
             DeviceStatus::Pending => DevicePoll::Pending,
@@ -490,6 +635,10 @@ impl Shared {
                     scopes: device.scopes.clone(),
                     audiences: device.audiences.clone(),
                     account_sid: device.account_sid.clone(),
+                    user_sid: device
+                        .user_sid
+                        .clone()
+                        .unwrap_or_else(|| config.user_sid.clone()),
                 }
             }
             DeviceStatus::Redeemed | DeviceStatus::Expired => DevicePoll::Invalid,
@@ -507,17 +656,53 @@ impl Shared {
         .map_err(|e| e.to_string())
     }
 
-    /// Mints the tokens of a successful token request.
+    /// Mints the tokens of a successful token request. A new login starts a grant family;
+    /// the tokens of a user grant carry its person (`sub`), its id (`grant_id`) and its
+    /// `auth_time`, and never outlive its session.
     pub(crate) fn issue(&self, config: &MockConfig, grant: &Grant) -> Result<Issued, String> {
-        let lifetime = i64::try_from(config.token_lifetime_secs).unwrap_or(i64::MAX / 4);
         let iat = util::now_unix().saturating_add(config.iat_offset_secs);
-        let exp = iat.saturating_add(lifetime);
+        // Who the tokens are for: (family id, person, login time).
+        let login = match &grant.login {
+            None => None,
+            Some(Login::New { user_sid }) => {
+                let id = format!("gf_{}", util::random_alnum(24));
+                let family = Family {
+                    user_sid: user_sid.clone(),
+                    auth_time: iat,
+                    revoked: false,
+                };
+                self.inner.lock().families.insert(id.clone(), family);
+                Some((id, user_sid.clone(), iat))
+            }
+            Some(Login::Refresh { family }) => {
+                let inner = self.inner.lock();
+                let record = inner
+                    .families
+                    .get(family)
+                    .ok_or_else(|| format!("unknown grant family {family}"))?;
+                Some((family.clone(), record.user_sid.clone(), record.auth_time))
+            }
+        };
+        let session_end = login
+            .as_ref()
+            .and_then(|(_, _, auth_time)| session_end(*auth_time, config.session_max_secs));
+        let mut exp =
+            iat.saturating_add(i64::try_from(config.token_lifetime_secs).unwrap_or(i64::MAX / 4));
+        let mut lifetime = config.token_lifetime_secs;
+        if let Some(end) = session_end.filter(|end| *end < exp) {
+            exp = end.max(iat);
+            lifetime = u64::try_from(exp - iat).unwrap_or(0);
+        }
+        let (family, subject, auth_time) = match &login {
+            Some((id, user_sid, auth_time)) => (Some(id.as_str()), user_sid.as_str(), *auth_time),
+            None => (None, grant.client_id.as_str(), iat),
+        };
         let access_token = if config.opaque_tokens {
             format!("at_{}", util::random_alnum(40))
         } else {
             let mut claims = json!({
                 "iss": self.base_url,
-                "sub": grant.client_id,
+                "sub": subject,
                 "aud": grant.audience.as_deref().unwrap_or(DEFAULT_AUDIENCE),
                 "account_sid": grant.account_sid,
                 "iat": iat,
@@ -525,20 +710,25 @@ impl Shared {
                 "jti": util::random_b64url(16),
                 "grant_type": grant.grant_type,
             });
-            if let (Some(scope), Value::Object(map)) = (&grant.scope, &mut claims) {
-                map.insert("scope".to_owned(), Value::String(scope.clone()));
+            if let Value::Object(map) = &mut claims {
+                if let Some(scope) = &grant.scope {
+                    map.insert("scope".to_owned(), Value::String(scope.clone()));
+                }
+                if let Some(family) = family {
+                    map.insert("grant_id".to_owned(), Value::String(family.to_owned()));
+                }
             }
             self.sign(&claims)?
         };
         let id_token = if grant.id_token {
             Some(self.sign(&json!({
                 "iss": self.base_url,
-                "sub": USER_SID,
+                "sub": subject,
                 "aud": grant.client_id,
                 "account_sid": grant.account_sid,
                 "iat": iat,
                 "exp": exp,
-                "auth_time": iat,
+                "auth_time": auth_time,
                 "jti": util::random_b64url(16),
             }))?)
         } else {
@@ -549,10 +739,15 @@ impl Shared {
             .then(|| format!("rt_{}", util::random_alnum(48)));
         let mut inner = self.inner.lock();
         inner.tokens_issued += 1;
-        if config.opaque_tokens {
-            inner.opaque_tokens.insert(access_token.clone(), exp);
+        if matches!(grant.login, Some(Login::Refresh { .. })) {
+            inner.refreshes += 1;
         }
-        if let Some(token) = &refresh_token {
+        if config.opaque_tokens {
+            inner
+                .opaque_tokens
+                .insert(access_token.clone(), (exp, family.map(str::to_owned)));
+        }
+        if let (Some(token), Some(family)) = (&refresh_token, family) {
             inner.refresh_tokens.insert(
                 token.clone(),
                 RefreshGrant {
@@ -561,6 +756,8 @@ impl Shared {
                     audience: grant.audience.clone(),
                     account_sid: grant.account_sid.clone(),
                     device_id: grant.device_id.clone(),
+                    family: family.to_owned(),
+                    consumed_at: None,
                 },
             );
         }
@@ -570,6 +767,8 @@ impl Shared {
             id_token,
             iat,
             exp,
+            lifetime,
+            session_end,
         })
     }
 
@@ -588,20 +787,24 @@ impl Shared {
                 "access_token_expires_at".into(),
                 json!(util::rfc3339(issued.exp)),
             );
+            let refresh_exp = issued
+                .iat
+                .saturating_add(REFRESH_LIFETIME_SECS)
+                .min(issued.session_end.unwrap_or(i64::MAX));
             body.insert(
                 "refresh_token_expires_at".into(),
                 json!(
                     issued
                         .refresh_token
                         .as_ref()
-                        .map(|_| util::rfc3339(issued.iat + REFRESH_LIFETIME_SECS))
+                        .map(|_| util::rfc3339(refresh_exp))
                 ),
             );
         } else if !config.omit_expires_in {
             let value = config
                 .expires_in
                 .clone()
-                .unwrap_or_else(|| json!(config.token_lifetime_secs));
+                .unwrap_or_else(|| json!(issued.lifetime));
             body.insert("expires_in".into(), value);
         }
         Value::Object(body)
@@ -618,14 +821,25 @@ impl Shared {
             .map(|data| data.claims)
     }
 
-    /// Whether `token` is an unexpired access token this server issued.
+    /// Whether `token` is an unexpired access token this server issued, of no revoked grant.
     pub(crate) fn access_token_valid(&self, token: &str) -> bool {
         let now = util::now_unix();
-        if let Some(exp) = self.inner.lock().opaque_tokens.get(token) {
-            return *exp > now;
-        }
-        self.decode(token)
-            .and_then(|claims| serde_json::from_value::<AccessClaims>(claims).ok())
-            .is_some_and(|claims| claims.exp > now && !claims.grant_type.is_empty())
+        let opaque = self.inner.lock().opaque_tokens.get(token).cloned();
+        let (exp, family) = match opaque {
+            Some(known) => known,
+            None => match self
+                .decode(token)
+                .and_then(|claims| serde_json::from_value::<AccessClaims>(claims).ok())
+            {
+                Some(claims) if !claims.grant_type.is_empty() => (claims.exp, claims.grant_id),
+                _ => return false,
+            },
+        };
+        exp > now && !family.is_some_and(|id| self.family_revoked(&id))
     }
+}
+
+/// When a login's session ends: `auth_time + session_max_secs`, if capped.
+fn session_end(auth_time: i64, session_max_secs: Option<u64>) -> Option<i64> {
+    session_max_secs.map(|max| auth_time.saturating_add(i64::try_from(max).unwrap_or(i64::MAX)))
 }

@@ -404,9 +404,11 @@ async fn the_device_flow_goes_from_pending_to_approved_to_a_device_bound_token()
     let (status, body) = refresh("device-1").await;
     assert_eq!(status, 201, "{body}");
     assert_ne!(body["refresh_token"].as_str().unwrap(), refresh_token);
-    // The old refresh token stays valid.
-    let (status, _) = refresh("device-1").await;
-    assert_eq!(status, 201);
+    // Rotation: the used refresh token is refused now (and that reuse revokes the login).
+    let (status, body) = refresh("device-1").await;
+    assert_eq!(status, 400);
+    assert_twilio_error(&body, 400, 322403);
+    assert_eq!((server.refresh_count(), server.reuse_count()), (1, 1));
 }
 
 #[tokio::test]
@@ -596,7 +598,7 @@ async fn a_public_client_without_pkce_cannot_exchange_its_code() {
 }
 
 #[tokio::test]
-async fn a_confidential_client_refreshes_and_old_refresh_tokens_stay_valid() {
+async fn a_confidential_client_refreshes_and_its_used_refresh_token_is_then_refused() {
     let server = MockServer::start().await.unwrap();
     let url = format!(
         "{}/v2/authorize?response_type=code&client_id={CLIENT_ID}&redirect_uri=http://localhost/cb&scope=openid",
@@ -627,8 +629,9 @@ async fn a_confidential_client_refreshes_and_old_refresh_tokens_stay_valid() {
     assert_eq!(status, 200, "{second}");
     assert!(second["id_token"].is_string());
     assert_ne!(second["refresh_token"], first["refresh_token"]);
-    let (status, _) = status_and_json(post(token_url.clone(), &pairs, None).await).await;
-    assert_eq!(status, 200);
+    let (status, body) = status_and_json(post(token_url.clone(), &pairs, None).await).await;
+    assert_eq!(status, 400);
+    assert_twilio_error(&body, 400, 322403);
 
     let pairs = [
         ("grant_type", "refresh_token"),
