@@ -395,7 +395,8 @@ impl TokenStore for FileStore {
             })
             .await?;
         let file = Arc::new(file);
-        let deadline = self.0.clock.now() + LOCK_WAIT;
+        // Real time, like the polling sleep: an injected test clock must not stall the wait.
+        let deadline = tokio::time::Instant::now() + LOCK_WAIT;
         loop {
             let f = file.clone();
             // Non-blocking; polled so that waiting never ties up a thread and stays bounded.
@@ -410,7 +411,7 @@ impl TokenStore for FileStore {
                 // Closing the file releases the lock.
                 return Ok(Some(StoreLock::new(file)));
             }
-            if self.0.clock.now() >= deadline {
+            if tokio::time::Instant::now() >= deadline {
                 return Err(self.0.err(
                     "another process holds the refresh lock of",
                     format!("for more than {LOCK_WAIT:?}"),
