@@ -63,8 +63,10 @@ pub fn load_store_file(contents: &[u8], max_keys: usize) -> Vec<(String, Result<
             return Vec::new();
         }
         let store = FileStore::new(path);
+        // A file that cannot be read lists no keys (`keys()` is a StoreError then).
         store
             .keys()
+            .unwrap_or_default()
             .into_iter()
             .take(max_keys)
             .map(|key| {
