@@ -14,8 +14,8 @@ use crate::exit;
     name = "twilio-oauth",
     version,
     about,
-    long_about = "Twilio OAuth from the terminal: client-credentials tokens, device login for people, \
-token refresh and inspection, and `demo`, which runs every flow against a local Twilio OAuth \
+    long_about = "Twilio OAuth from the terminal: device login for people and their access tokens, \
+client-credentials tokens for apps, token refresh and inspection, and `demo`, which runs every flow against a local Twilio OAuth \
 server in a few seconds.\n\nStart with:  twilio-oauth demo",
     after_help = exit::HELP,
     propagate_version = true
@@ -41,8 +41,20 @@ pub enum Command {
     #[command(name = "serve-mock", after_help = exit::HELP)]
     ServeMock(ServeMockArgs),
 
-    /// Print a client-credentials access token (alone, so `$(twilio-oauth token)` works).
-    #[command(after_help = exit::HELP)]
+    /// Print the signed-in person's access token, renewed when needed (alone, so
+    /// `$(twilio-oauth token)` works); `--app` prints the app's own token instead.
+    #[command(
+        long_about = "Print an access token alone on stdout, so `$(twilio-oauth token)` works.\n\n\
+Without --app: the token of the person signed in with `device-login` for this client id and \
+base URL, renewed with its refresh token when less than 5 minutes (or half its lifetime) are left. The renewal goes through \
+the token file under a lock, so several processes sharing the file (other `token` calls, an app \
+using the same file) renew once and never replay a refresh token. With several people signed \
+in, --account picks one. If nobody is signed in, it fails (exit 2) and never falls back to the \
+app's token; if the login can no longer be renewed, it fails with exit 7: sign in again.\n\n\
+With --app: the app's own token (client credentials; needs the client secret), kept in the \
+token file and reused while it is fresh.",
+        after_help = exit::HELP
+    )]
     Token(TokenArgs),
 
     /// Sign a person in with the device flow: show a code and a QR code, wait for approval,
@@ -50,7 +62,7 @@ pub enum Command {
     #[command(name = "device-login", after_help = exit::HELP)]
     DeviceLogin(DeviceLoginArgs),
 
-    /// Renew the stored token with its refresh token and store the result.
+    /// Renew a stored login now with its refresh token and store the result.
     #[command(after_help = exit::HELP)]
     Refresh(RefreshArgs),
 
@@ -59,11 +71,12 @@ pub enum Command {
     #[command(after_help = exit::HELP)]
     Decode(DecodeArgs),
 
-    /// Show which tokens are stored and when they expire (never the tokens themselves).
+    /// Show the stored tokens: whose each one is (app or person), app, server, scope and time
+    /// left (never the tokens themselves).
     #[command(after_help = exit::HELP)]
     Status(StatusArgs),
 
-    /// Delete stored tokens.
+    /// Delete stored tokens (all, one app's, or one person's).
     #[command(after_help = exit::HELP)]
     Logout(LogoutArgs),
 
@@ -113,7 +126,7 @@ pub struct TokenArgs {
     #[arg(long, env = "TWILIO_CLIENT_ID", value_name = "OQ…")]
     pub client_id: Option<String>,
 
-    /// The OAuth app's client secret.
+    /// The OAuth app's client secret (needed by --app, and to renew logins of confidential apps).
     #[arg(
         long,
         env = "TWILIO_CLIENT_SECRET",
@@ -122,17 +135,46 @@ pub struct TokenArgs {
     )]
     pub client_secret: Option<String>,
 
-    /// The scope to request.
+    /// The app's own token (client credentials) instead of the signed-in person's. It is kept
+    /// in the token file and reused while it is fresh.
+    #[arg(long, conflicts_with = "account")]
+    pub app: bool,
+
+    /// Which stored login to use, when several people are signed in to this app (the label
+    /// given to `device-login --account`, or the person's id shown by `status`).
+    #[arg(long, value_name = "LABEL")]
+    pub account: Option<String>,
+
+    /// Account SID for renewing a device login through /v1/token (AC…).
+    #[arg(long, env = "TWILIO_ACCOUNT_SID", value_name = "AC…")]
+    pub account_sid: Option<String>,
+
+    /// Auth token of that account.
+    #[arg(
+        long,
+        env = "TWILIO_AUTH_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub auth_token: Option<String>,
+
+    /// The scope: requested with --app; otherwise it picks the stored login with this scope.
     #[arg(long)]
     pub scope: Option<String>,
 
-    /// The audience to request.
+    /// The audience: requested with --app; otherwise it picks the stored login with this
+    /// audience.
     #[arg(long)]
     pub audience: Option<String>,
 
-    /// Print the whole token as JSON, with `expires_at` (RFC 3339) and `expires_in` (seconds).
+    /// Print the token as JSON: access_token, token_type, expires_at (RFC 3339), expires_in
+    /// (seconds), scope, grant (app or user), account, id_token. Never the refresh token: it
+    /// stays in the token file.
     #[arg(long)]
     pub json: bool,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
 
     #[command(flatten)]
     pub server: ServerArgs,
@@ -186,6 +228,12 @@ pub struct DeviceLoginArgs {
     #[arg(long = "audience", value_name = "AUDIENCE")]
     pub audiences: Vec<String>,
 
+    /// A label for the person signing in (e.g. alice@example.com): keeps several people's
+    /// logins apart in one token file; `token --account LABEL` picks this one. Default: the
+    /// person's id from the token.
+    #[arg(long, value_name = "LABEL")]
+    pub account: Option<String>,
+
     /// When to draw the QR code of the verification link.
     #[arg(long, value_enum, default_value_t = QrMode::Auto)]
     pub qr: QrMode,
@@ -200,9 +248,13 @@ pub struct DeviceLoginArgs {
 /// Options of `refresh`.
 #[derive(Debug, Args)]
 pub struct RefreshArgs {
-    /// Which stored login to refresh, when there are several.
+    /// Which app's login to refresh, when logins of several apps are stored.
     #[arg(long, value_name = "OQ…")]
     pub client_id: Option<String>,
+
+    /// Which person's login to refresh, when several are stored (see `status`).
+    #[arg(long, value_name = "LABEL")]
+    pub account: Option<String>,
 
     /// The app's client secret, for confidential apps.
     #[arg(
@@ -212,6 +264,19 @@ pub struct RefreshArgs {
         value_name = "SECRET"
     )]
     pub client_secret: Option<String>,
+
+    /// Account SID for renewing a device login through /v1/token (AC…).
+    #[arg(long, env = "TWILIO_ACCOUNT_SID", value_name = "AC…")]
+    pub account_sid: Option<String>,
+
+    /// Auth token of that account.
+    #[arg(
+        long,
+        env = "TWILIO_AUTH_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub auth_token: Option<String>,
 
     #[command(flatten)]
     pub store: StoreArgs,
@@ -248,6 +313,10 @@ pub struct LogoutArgs {
     /// Delete only this app's tokens (default: every stored token).
     #[arg(long, value_name = "OQ…")]
     pub client_id: Option<String>,
+
+    /// Delete only this person's logins (the account label or id shown by `status`).
+    #[arg(long, value_name = "LABEL")]
+    pub account: Option<String>,
 
     #[command(flatten)]
     pub store: StoreArgs,

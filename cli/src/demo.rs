@@ -100,7 +100,7 @@ async fn client_credentials(client: &OAuthClient) -> Result<Token, Failure> {
     heading(1, "Client credentials");
     println!("  {}", dim("POST /v2/token  grant_type=client_credentials"));
     let t0 = Instant::now();
-    let token = client.client_credentials(None, None).await?;
+    let token = client.client_credentials(None, None, None).await?;
     println!(
         "  {} {} {}  {}",
         check(),

@@ -1,10 +1,12 @@
 //! `device-login`: the device flow (RFC 8628) for a person at a terminal.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use twilio_oauth::{
-    CancellationToken, DeviceAuthorization, OAuthClient, ProviderOptions, TokenStore, preview,
+    CancellationToken, DeviceAuthorization, GrantKind, OAuthClient, ProviderOptions, TokenStore,
+    preview,
 };
 
 use crate::art;
@@ -97,17 +99,29 @@ pub async fn run(args: DeviceLoginArgs) -> Result<(), Failure> {
         Err(e) => return Err(fail(e)),
     };
 
-    // The core's provider names the cache entry of a person's token for this app and scope.
-    let key = client
-        .token_provider(ProviderOptions {
-            scope: Some(scopes.join(" ")),
-            audience: args.audiences.first().cloned(),
-            initial_token: Some(token.clone()),
-            ..ProviderOptions::default()
-        })
-        .key()
-        .to_owned();
-    store.save(&key, &token).await?;
+    // A user provider for this person holds the login: on its first call it reconciles the new
+    // token with the token file (the one issued later wins) and saves it under the login's key,
+    // the key `twilio-oauth token` finds it by.
+    let provider = client.token_provider(ProviderOptions {
+        grant: Some(GrantKind::User),
+        initial_token: Some(token.clone()),
+        store: Some(Arc::new(store.clone())),
+        account: args.account.filter(|a| !a.trim().is_empty()),
+        scope: Some(scopes.join(" ")),
+        audience: (!args.audiences.is_empty()).then(|| args.audiences.join(" ")),
+        refresh_ahead: Some(Duration::ZERO),
+        ..ProviderOptions::default()
+    });
+    let kept = provider.token().await.map_err(fail)?;
+    // The provider logs store failures and goes on: saving again says why it failed. And the
+    // login just completed replaces a stored one issued in the same second (JWT `iat` has
+    // whole seconds), which the provider's "later one wins" leaves in place.
+    let same_second =
+        kept.access_token() != token.access_token() && kept.issued_at() <= token.issued_at();
+    if provider.stats().store_errors > 0 || same_second {
+        store.save(provider.key(), &token).await?;
+    }
+    let key = provider.cache_key();
 
     println!();
     println!("{} {}", check(), bold("Signed in."));
@@ -119,6 +133,7 @@ pub async fn run(args: DeviceLoginArgs) -> Result<(), Failure> {
         timefmt::expiry(token.expires_at()),
         timefmt::date(token.expires_at())
     );
+    println!("  {}{}", field("account"), store::person(key));
     if let Some(scope) = token.scope() {
         println!("  {}{scope}", field("scope"));
     }
@@ -126,7 +141,7 @@ pub async fn run(args: DeviceLoginArgs) -> Result<(), Failure> {
         "  {}{}",
         field("refresh token"),
         if token.refresh_token().is_some() {
-            "stored (`twilio-oauth refresh` renews the access token)"
+            "stored (`twilio-oauth token` prints the access token and renews it when needed)"
         } else {
             "none (ask for --scope offline_access to get one)"
         }
@@ -147,13 +162,12 @@ fn show_instructions(device: &DeviceAuthorization, tty: bool, show_qr: bool) {
         if let Some(full) = device.verification_uri_complete() {
             println!("(or open {full})");
         }
-        if show_qr {
-            if let Some(qr) = device
+        if show_qr
+            && let Some(qr) = device
                 .verification_uri_complete()
                 .and_then(|u| art::qr(u, false))
-            {
-                println!("{qr}");
-            }
+        {
+            println!("{qr}");
         }
         println!("Waiting for approval (the code expires in {minutes}; Ctrl-C cancels)...");
         return;
@@ -180,18 +194,15 @@ fn show_instructions(device: &DeviceAuthorization, tty: bool, show_qr: bool) {
             println!("    └{bar}┘");
         }
     }
-    if show_qr {
-        if let Some(full) = device.verification_uri_complete() {
-            if let Some(qr) = art::qr(full, ui::colors()) {
-                println!();
-                println!(
-                    "  Or scan this with your phone (it opens the page with the code filled in):"
-                );
-                println!();
-                for line in qr.lines() {
-                    println!("    {line}");
-                }
-            }
+    if show_qr
+        && let Some(full) = device.verification_uri_complete()
+        && let Some(qr) = art::qr(full, ui::colors())
+    {
+        println!();
+        println!("  Or scan this with your phone (it opens the page with the code filled in):");
+        println!();
+        for line in qr.lines() {
+            println!("    {line}");
         }
     }
     println!();

@@ -18,6 +18,9 @@ pub const NETWORK: u8 = 4;
 pub const DENIED: u8 = 5;
 /// Device login: the code expired before it was approved.
 pub const EXPIRED: u8 = 6;
+/// A person's login can no longer be refreshed (refused or replayed refresh token, revoked
+/// grant, ended session): sign in again with `device-login`.
+pub const LOGIN_REQUIRED: u8 = 7;
 /// Cancelled with Ctrl-C.
 pub const CANCELLED: u8 = 130;
 
@@ -31,6 +34,7 @@ Exit codes:
   4    network error or timeout
   5    device login denied
   6    device code expired before approval
+  7    the stored login can no longer be refreshed: sign in again with `device-login`
   130  cancelled (Ctrl-C)
 
 Environment:
@@ -61,6 +65,12 @@ impl Failure {
     /// A usage or configuration failure.
     pub fn usage(message: impl Into<String>) -> Self {
         Self::new(USAGE, message)
+    }
+
+    /// Replaces the message.
+    pub fn message(mut self, message: impl Into<String>) -> Self {
+        self.message = message.into();
+        self
     }
 
     /// Replaces the hint.
@@ -114,6 +124,8 @@ impl From<Error> for Failure {
             }
             Error::InvalidResponse { .. } => Failure::new(API, message)
                 .hint("is --base-url pointing at a Twilio OAuth server?"),
+            Error::LoginRequired(_) => Failure::new(LOGIN_REQUIRED, message)
+                .hint("run `twilio-oauth device-login` again to sign in"),
             Error::AccessDenied { .. } => Failure::new(DENIED, message)
                 .hint("the request was refused on the verification page; run `twilio-oauth device-login` to try again"),
             Error::ExpiredToken { .. } => Failure::new(EXPIRED, message)
@@ -131,5 +143,21 @@ impl From<Error> for Failure {
 impl From<std::io::Error> for Failure {
     fn from(e: std::io::Error) -> Self {
         Failure::new(OTHER, e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use twilio_oauth::ApiError;
+
+    #[test]
+    fn a_login_that_cannot_be_renewed_has_its_own_exit_code_and_says_to_sign_in_again() {
+        let body = br#"{"code": 322403, "message": "invalid_grant: revoked", "status": 400}"#;
+        let e = Error::LoginRequired(ApiError::from_body(400, body, None));
+        let failure = Failure::from(e);
+        assert_eq!(failure.code, LOGIN_REQUIRED);
+        assert!(failure.hint.unwrap_or_default().contains("device-login"));
+        assert!(HELP.contains("\n  7  "), "the exit code table lists it");
     }
 }

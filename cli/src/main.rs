@@ -7,8 +7,10 @@ mod commands;
 mod demo;
 mod device_login;
 mod exit;
+mod status;
 mod store;
 mod timefmt;
+mod tokens;
 mod ui;
 
 use std::process::ExitCode;
@@ -45,12 +47,12 @@ async fn run(command: Command) -> Result<(), Failure> {
     match command {
         Command::Demo => demo::run().await,
         Command::ServeMock(args) => commands::serve_mock(args).await,
-        Command::Token(args) => commands::token(args).await,
+        Command::Token(args) => tokens::token(args).await,
         Command::DeviceLogin(args) => device_login::run(args).await,
-        Command::Refresh(args) => commands::refresh(args).await,
+        Command::Refresh(args) => tokens::refresh(args).await,
         Command::Decode(args) => commands::decode(args),
-        Command::Status(args) => commands::status(args).await,
-        Command::Logout(args) => commands::logout(args).await,
+        Command::Status(args) => status::status(args).await,
+        Command::Logout(args) => status::logout(args).await,
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

@@ -61,3 +61,9 @@ pub fn print_failure(message: &str, hint: Option<&str>) {
         );
     }
 }
+
+/// Prints a warning on stderr: `warning: …` (the command still succeeds).
+pub fn print_warning(message: &str) {
+    let yellow = Style::new().yellow().bold().for_stderr();
+    eprintln!("{} {message}", yellow.apply_to("warning:"));
+}

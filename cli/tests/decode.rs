@@ -9,9 +9,12 @@ use predicates::prelude::*;
 use serde_json::Value;
 
 fn a_token(server: &MockServer) -> String {
-    let mut cmd = cli();
-    confidential(&mut cmd, server);
-    let out = cmd.arg("token").assert().success();
+    let (_dir, store) = store();
+    let out = cli()
+        .args(["token", "--app"])
+        .envs(app_env(server, &store))
+        .assert()
+        .success();
     String::from_utf8(out.get_output().stdout.clone())
         .unwrap()
         .trim()

@@ -24,6 +24,9 @@ fn every_command_has_help_with_the_exit_codes() {
         cli().args([command, "--help"]).assert().success().stdout(
             predicate::str::contains("Usage: twilio-oauth")
                 .and(predicate::str::contains("Exit codes:"))
+                .and(predicate::str::contains(
+                    "7    the stored login can no longer be refreshed",
+                ))
                 .and(predicate::str::contains("130  cancelled")),
         );
     }
@@ -70,5 +73,23 @@ fn completions_are_generated_for_bash_zsh_and_fish() {
             .assert()
             .success()
             .stdout(predicate::str::contains("device-login"));
+    }
+}
+
+#[test]
+fn token_help_explains_whose_token_it_prints() {
+    cli().args(["token", "--help"]).assert().success().stdout(
+        predicate::str::contains("--app")
+            .and(predicate::str::contains("--account <LABEL>"))
+            .and(predicate::str::contains(
+                "never falls back to the app's token",
+            )),
+    );
+    for command in ["device-login", "logout", "refresh"] {
+        cli()
+            .args([command, "--help"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("--account <LABEL>"));
     }
 }

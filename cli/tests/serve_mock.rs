@@ -34,9 +34,18 @@ fn serve_mock_prints_its_url_and_credentials_serves_tokens_and_stops_on_ctrl_c()
     assert!(text.contains(&format!("export TWILIO_CLIENT_SECRET={CLIENT_SECRET}")));
 
     // The printed credentials work against the printed URL.
+    let (_dir, store) = store();
     cli()
-        .args(["token", "--base-url", &url, "--client-id", CLIENT_ID])
+        .args([
+            "token",
+            "--app",
+            "--base-url",
+            &url,
+            "--client-id",
+            CLIENT_ID,
+        ])
         .args(["--client-secret", CLIENT_SECRET])
+        .env("TWILIO_OAUTH_STORE", &store)
         .assert()
         .success();
 

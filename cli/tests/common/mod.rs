@@ -27,13 +27,17 @@ pub const OUR_VARS: [&str; 8] = [
     "CLICOLOR_FORCE",
 ];
 
+/// The token file of a command that was given none: a path that can never be created, so that
+/// no test reads or writes the real `~/.config/twilio-oauth/tokens.json`.
+pub const NO_STORE: &str = "/proc/twilio-oauth-cli-tests/tokens.json";
+
 /// A command with none of our variables set and colors off.
 pub fn cli() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::new(BIN);
     for var in OUR_VARS {
         cmd.env_remove(var);
     }
-    cmd.env("NO_COLOR", "1");
+    cmd.env("NO_COLOR", "1").env("TWILIO_OAUTH_STORE", NO_STORE);
     cmd
 }
 
@@ -43,7 +47,7 @@ pub fn std_cli() -> std::process::Command {
     for var in OUR_VARS {
         cmd.env_remove(var);
     }
-    cmd.env("NO_COLOR", "1");
+    cmd.env("NO_COLOR", "1").env("TWILIO_OAUTH_STORE", NO_STORE);
     cmd
 }
 
@@ -52,18 +56,22 @@ pub fn server() -> MockServer {
     MockServer::start_in_thread().expect("the local server starts")
 }
 
-/// A temporary folder and the token file inside it (not created yet).
+/// A private (0700) temporary folder and the token file inside it (not created yet): the
+/// token file refuses folders that other users can write.
 pub fn store() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config").join("tokens.json");
     (dir, path)
 }
 
-/// Adds the confidential app's credentials for `server`.
-pub fn confidential(cmd: &mut assert_cmd::Command, server: &MockServer) {
-    cmd.env("TWILIO_OAUTH_BASE_URL", server.url())
-        .env("TWILIO_CLIENT_ID", CLIENT_ID)
-        .env("TWILIO_CLIENT_SECRET", CLIENT_SECRET);
+/// Environment for the confidential app against `server`, with its token file `store`.
+pub fn app_env(server: &MockServer, store: &Path) -> Vec<(&'static str, String)> {
+    vec![
+        ("TWILIO_OAUTH_BASE_URL", server.url()),
+        ("TWILIO_CLIENT_ID", CLIENT_ID.to_owned()),
+        ("TWILIO_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
+        ("TWILIO_OAUTH_STORE", store.display().to_string()),
+    ]
 }
 
 /// Environment for a device login with the public app against `server`, storing in `store`.
@@ -150,4 +158,48 @@ pub fn assert_no_secrets(text: &str, secrets: &[String]) {
 /// The fixed secrets of the local server's apps.
 pub fn app_secrets() -> Vec<String> {
     vec![CLIENT_SECRET.to_owned(), AUTH_TOKEN.to_owned()]
+}
+
+/// Signs a person in with `device-login` (the server approves on the first poll), with
+/// `extra_args` such as `--account alice`.
+pub fn sign_in(server: &MockServer, store: &Path, extra_args: &[&str]) {
+    server.update_config(|c| {
+        c.device_interval = Some(1);
+        c.auto_approve_after_polls = Some(0);
+    });
+    cli()
+        .arg("device-login")
+        .args(extra_args)
+        .envs(device_env(server, store))
+        .assert()
+        .success();
+}
+
+/// Runs `twilio-oauth token ARGS` with the public app's environment and returns what it
+/// printed, asserting that it succeeded.
+pub fn person_token(server: &MockServer, store: &Path, args: &[&str]) -> String {
+    let out = cli()
+        .arg("token")
+        .args(args)
+        .envs(device_env(server, store))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "token failed: {stderr}");
+    assert!(stderr.is_empty(), "unexpected stderr: {stderr}");
+    String::from_utf8(out.stdout).unwrap().trim_end().to_owned()
+}
+
+/// Makes every stored token look expired (as if its expiry had passed while nobody ran
+/// anything), keeping refresh tokens: the file is rewritten in place, mode unchanged.
+pub fn expire_stored_tokens(path: &Path) {
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    for token in doc["tokens"].as_object_mut().unwrap().values_mut() {
+        token["expires_at"] = (now - 60.0).into();
+    }
+    std::fs::write(path, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
 }
