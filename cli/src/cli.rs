@@ -34,10 +34,12 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run every flow against a local Twilio OAuth server and show what happens (about 10 s).
+    #[cfg(feature = "local-server")]
     #[command(after_help = exit::HELP)]
     Demo,
 
     /// Run the local Twilio OAuth server on a port until Ctrl-C.
+    #[cfg(feature = "local-server")]
     #[command(name = "serve-mock", after_help = exit::HELP)]
     ServeMock(ServeMockArgs),
 
@@ -108,6 +110,7 @@ pub struct StoreArgs {
 }
 
 /// Options of `serve-mock`.
+#[cfg(feature = "local-server")]
 #[derive(Debug, Args)]
 pub struct ServeMockArgs {
     /// The address to listen on.

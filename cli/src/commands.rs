@@ -1,6 +1,7 @@
 //! Helpers the commands share, and the short commands: `decode`, `serve-mock`.
 
 use std::io::{IsTerminal, Read};
+#[cfg(feature = "local-server")]
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
@@ -8,12 +9,17 @@ use serde_json::{Map, Value, json};
 use twilio_oauth::{
     DEFAULT_BASE_URL, OAuthClient, OAuthClientBuilder, decode_claims, decode_header,
 };
+#[cfg(feature = "local-server")]
 use twilio_oauth_mock::{
     ACCOUNT_SID, AUTH_TOKEN, CLIENT_ID, CLIENT_SECRET, MockServer, PUBLIC_CLIENT_ID,
 };
 
-use crate::cli::{DecodeArgs, ServeMockArgs, ServerArgs};
-use crate::exit::{self, Failure};
+#[cfg(feature = "local-server")]
+use crate::cli::ServeMockArgs;
+use crate::cli::{DecodeArgs, ServerArgs};
+#[cfg(feature = "local-server")]
+use crate::exit;
+use crate::exit::Failure;
 use crate::timefmt;
 use crate::ui::{self, bold, cyan, dim, yellow};
 
@@ -170,6 +176,7 @@ fn print_fields(map: &Map<String, Value>) {
 }
 
 /// `serve-mock`.
+#[cfg(feature = "local-server")]
 pub async fn serve_mock(args: ServeMockArgs) -> Result<(), Failure> {
     let addr: SocketAddr = (args.host.as_str(), args.port)
         .to_socket_addrs()

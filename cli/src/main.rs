@@ -4,6 +4,7 @@
 mod art;
 mod cli;
 mod commands;
+#[cfg(feature = "local-server")]
 mod demo;
 mod device_login;
 mod exit;
@@ -45,7 +46,9 @@ fn main() -> ExitCode {
 
 async fn run(command: Command) -> Result<(), Failure> {
     match command {
+        #[cfg(feature = "local-server")]
         Command::Demo => demo::run().await,
+        #[cfg(feature = "local-server")]
         Command::ServeMock(args) => commands::serve_mock(args).await,
         Command::Token(args) => tokens::token(args).await,
         Command::DeviceLogin(args) => device_login::run(args).await,

@@ -83,6 +83,7 @@ pub fn countdown(d: Duration) -> String {
 }
 
 /// A short wait with a sensible unit and precision: "4 µs", "290 µs", "3.2 ms", "104 ms".
+#[cfg_attr(not(feature = "local-server"), allow(dead_code))] // used by the demo
 pub fn millis(d: Duration) -> String {
     let ms = d.as_secs_f64() * 1000.0;
     if ms < 1.0 {
