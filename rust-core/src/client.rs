@@ -8,11 +8,11 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use crate::cache::{ProviderOptions, TokenProvider, TokenSource};
 use crate::clock::{Clock, SystemClock};
 use crate::device::{self, DeviceAuthorization};
 use crate::error::{Error, Result};
 use crate::pkce::{self, AuthorizationRequest};
-use crate::cache::{ProviderOptions, TokenProvider, TokenSource};
 use crate::secret::{AuthToken, ClientSecret};
 use crate::token::{Issuer, Token};
 use crate::transport::{Basic, Response, Retry, Transport};
@@ -62,6 +62,55 @@ impl fmt::Debug for OAuthClient {
             .field("auth_token", &self.0.auth_token)
             .field("base_url", &self.0.base_url.as_str())
             .finish()
+    }
+}
+
+/// Every option of API.md's `OAuthClient`, as plain data: what each binding fills from its
+/// language's keyword arguments, options object or config record, and hands to
+/// [`OAuthClient::from_options`]. Durations are seconds, checked by one rule
+/// ([`crate::runtime::seconds`]). Options left `None` fall back to the environment
+/// (`TWILIO_CLIENT_ID`, …) when `from_env` is set, else to the defaults.
+#[derive(Default, Clone)]
+pub struct ClientOptions {
+    /// The OAuth app's id (`OQ…`).
+    pub client_id: Option<String>,
+    /// The app's secret (confidential clients).
+    pub client_secret: Option<String>,
+    /// Account SID for the v1 endpoints' Basic auth.
+    pub account_sid: Option<String>,
+    /// Auth token for the v1 endpoints' Basic auth.
+    pub auth_token: Option<String>,
+    /// The OAuth server.
+    pub base_url: Option<String>,
+    /// Whole-call timeout in seconds, retries included.
+    pub timeout: Option<f64>,
+    /// Connect timeout in seconds.
+    pub connect_timeout: Option<f64>,
+    /// Retries on connect errors (and, for client credentials, 429 and 5xx).
+    pub max_retries: Option<u32>,
+    /// The language named in the `User-Agent`.
+    pub language: Option<String>,
+    /// Fill options not given from the environment.
+    pub from_env: bool,
+}
+
+impl fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("account_sid", &self.account_sid)
+            .field(
+                "auth_token",
+                &self.auth_token.as_ref().map(|_| "[redacted]"),
+            )
+            .field("base_url", &self.base_url)
+            .field("timeout", &self.timeout)
+            .field("max_retries", &self.max_retries)
+            .finish_non_exhaustive()
     }
 }
 
@@ -277,6 +326,43 @@ impl OAuthClient {
     /// Starts a builder.
     pub fn builder() -> OAuthClientBuilder {
         OAuthClientBuilder::default()
+    }
+
+    /// A client from plain options (what the bindings use): seconds are checked, the
+    /// environment fills what is missing when `from_env` is set.
+    pub fn from_options(options: ClientOptions) -> Result<Self> {
+        let mut b = OAuthClient::builder();
+        if let Some(v) = options.client_id {
+            b = b.client_id(v);
+        }
+        if let Some(v) = options.client_secret {
+            b = b.client_secret(v);
+        }
+        if let Some(v) = options.account_sid {
+            b = b.account_sid(v);
+        }
+        if let Some(v) = options.auth_token {
+            b = b.auth_token(v);
+        }
+        if let Some(v) = options.base_url {
+            b = b.base_url(v);
+        }
+        if let Some(v) = options.timeout {
+            b = b.timeout(crate::runtime::seconds("timeout", v)?);
+        }
+        if let Some(v) = options.connect_timeout {
+            b = b.connect_timeout(crate::runtime::seconds("connect_timeout", v)?);
+        }
+        if let Some(v) = options.max_retries {
+            b = b.max_retries(v);
+        }
+        if let Some(v) = options.language {
+            b = b.language(v);
+        }
+        if options.from_env {
+            b = b.from_env();
+        }
+        b.build()
     }
 
     /// A client configured from `TWILIO_CLIENT_ID`, `TWILIO_CLIENT_SECRET`,
@@ -547,7 +633,6 @@ impl OAuthClient {
         TokenProvider::new(Arc::new(self.clone()), options)
     }
 }
-
 
 fn received(r: &Response) -> Received<'_> {
     Received {

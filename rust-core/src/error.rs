@@ -5,14 +5,15 @@
 
 use std::time::Duration;
 
-
 /// Result alias used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong. Each variant is one error kind of the public API
 /// (`ConfigError`, `ApiError`, …), exported as its own class or case in every language.
+///
+/// Deliberately exhaustive: a binding that matches on it must handle every kind, so a new kind
+/// cannot be downgraded to a generic error by a wildcard arm.
 #[derive(Debug, Clone, thiserror::Error)]
-#[non_exhaustive]
 pub enum Error {
     /// Bad options: malformed `client_id`, empty secret, non-loopback `http://` URL, missing
     /// credentials for an endpoint.
@@ -130,6 +131,29 @@ impl Error {
         }
     }
 
+    /// The error as flat data, which every binding maps field by field onto its own error
+    /// object. `message` is the human text in every language; the server's own words are in
+    /// `server_message`.
+    pub fn record(&self) -> ErrorRecord {
+        let api = self.api();
+        let excerpt = match self {
+            Error::InvalidResponse { excerpt, .. } => Some(excerpt.clone()),
+            _ => None,
+        };
+        ErrorRecord {
+            kind: self.kind(),
+            parent: parent_kind(self.kind()),
+            message: self.to_string(),
+            status: self.status(),
+            code: api.and_then(|a| a.code),
+            error: api.and_then(|a| a.error.clone()),
+            server_message: api.map(|a| a.message.clone()),
+            more_info: api.and_then(|a| a.more_info.clone()),
+            retry_after: api.and_then(|a| a.retry_after).map(|d| d.as_secs_f64()),
+            excerpt,
+        }
+    }
+
     pub(crate) fn config(message: impl Into<String>) -> Self {
         Error::Config {
             message: message.into(),
@@ -152,7 +176,55 @@ impl Error {
             message: message.into(),
         }
     }
+}
 
+/// Every error kind with its parent, parents first: the tree each language builds its classes
+/// (or cases) from. The root is `TwilioOAuthError`, which is also the kind of internal errors.
+pub const ERROR_KINDS: &[(&str, Option<&str>)] = &[
+    ("TwilioOAuthError", None),
+    ("ConfigError", Some("TwilioOAuthError")),
+    ("ApiError", Some("TwilioOAuthError")),
+    ("RateLimitedError", Some("ApiError")),
+    ("LoginRequiredError", Some("ApiError")),
+    ("AccessDeniedError", Some("TwilioOAuthError")),
+    ("ExpiredTokenError", Some("TwilioOAuthError")),
+    ("TransportError", Some("TwilioOAuthError")),
+    ("TimeoutError", Some("TwilioOAuthError")),
+    ("InvalidResponseError", Some("TwilioOAuthError")),
+    ("CancelledError", Some("TwilioOAuthError")),
+    ("StoreError", Some("TwilioOAuthError")),
+];
+
+fn parent_kind(kind: &str) -> Option<&'static str> {
+    ERROR_KINDS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .and_then(|(_, parent)| *parent)
+}
+
+/// An [`Error`] as flat, serializable data (see [`Error::record`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ErrorRecord {
+    /// The kind's public name (`"ApiError"`, `"LoginRequiredError"`, …).
+    pub kind: &'static str,
+    /// The kind it specialises (`"ApiError"` for `"LoginRequiredError"`); `None` for the root.
+    pub parent: Option<&'static str>,
+    /// The human text: what the error says, secrets masked.
+    pub message: String,
+    /// The HTTP status, when the server answered.
+    pub status: Option<u16>,
+    /// Twilio's numeric error code.
+    pub code: Option<i64>,
+    /// The RFC 6749 error string (`invalid_grant`, …).
+    pub error: Option<String>,
+    /// The server's own words (API errors only).
+    pub server_message: Option<String>,
+    /// Twilio's documentation link for the code.
+    pub more_info: Option<String>,
+    /// Seconds the server asked to wait before trying again.
+    pub retry_after: Option<f64>,
+    /// The start of an unusable body, sanitised (`InvalidResponseError`).
+    pub excerpt: Option<String>,
 }
 
 /// An error answer from the server, parsed from whichever body shape it used.

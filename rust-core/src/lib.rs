@@ -85,11 +85,12 @@ mod wire;
 
 pub use cache::{ApiCall, ProviderOptions, Stats, TokenProvider, TokenSource};
 pub use client::{
-    DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, OAuthClient, OAuthClientBuilder,
+    ClientOptions, DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, OAuthClient,
+    OAuthClientBuilder,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use device::{DEFAULT_INTERVAL, DEVICE_CODE_GRANT, DeviceAuthorization, SLOW_DOWN_STEP};
-pub use error::{ApiError, Error, Result};
+pub use error::{ApiError, ERROR_KINDS, Error, ErrorRecord, Result};
 pub use key::{CacheKey, GrantKind, normalize_scope};
 pub use pkce::{AuthorizationRequest, code_challenge, new_code_verifier};
 pub use secret::{
@@ -98,10 +99,10 @@ pub use secret::{
 };
 pub use store::{FileStore, LOCK_WAIT, MemoryStore, StoreLock, TokenStore};
 pub use token::{DEFAULT_LIFETIME, Issuer, MAX_LIFETIME, Token};
-pub use wire::form::{V1TokenRequest, V2TokenRequest};
-pub use wire::jwt::{decode_claims, decode_header};
 pub use tokio_util::sync::CancellationToken;
 pub use transport::MAX_BODY_BYTES;
+pub use wire::form::{V1TokenRequest, V2TokenRequest};
+pub use wire::jwt::{decode_claims, decode_header};
 
 /// Re-exported so foreign `TokenStore` implementations can use the same macro.
 pub use async_trait::async_trait;

@@ -8,10 +8,10 @@ use serde_json::{Value, json};
 
 use crate::error::ApiError;
 use crate::token::{MAX_LIFETIME, Token};
-use crate::wire::jwt::decode_claims;
-use crate::wire::token::{Received, parse_token_response};
 use crate::transport::Response;
 use crate::wire::error::parse_retry_after;
+use crate::wire::jwt::decode_claims;
+use crate::wire::token::{Received, parse_token_response};
 
 fn received(body: &[u8]) -> Received<'_> {
     Received {

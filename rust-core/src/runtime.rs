@@ -261,11 +261,18 @@ mod tests {
 
     #[test]
     fn seconds_have_one_rule_and_one_message() {
-        assert_eq!(seconds("timeout", 1.5).unwrap(), Duration::from_millis(1500));
+        assert_eq!(
+            seconds("timeout", 1.5).unwrap(),
+            Duration::from_millis(1500)
+        );
         for bad in [-1.0, f64::NAN, f64::INFINITY, MAX_SECONDS * 2.0] {
             let e = seconds("timeout", bad).unwrap_err();
             assert_eq!(e.kind(), "ConfigError");
-            assert!(e.to_string().contains("timeout must be a number of seconds"), "{e}");
+            assert!(
+                e.to_string()
+                    .contains("timeout must be a number of seconds"),
+                "{e}"
+            );
         }
     }
 

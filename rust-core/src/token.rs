@@ -80,6 +80,29 @@ impl Token {
         )
     }
 
+    /// A token a caller hands in (the bindings' `Token(...)` constructors): the access token
+    /// must not be empty, `expires_in` is seconds from now (one rule:
+    /// [`crate::runtime::seconds`]), and an empty refresh token counts as none.
+    pub fn from_access_token(
+        access_token: &str,
+        expires_in: f64,
+        refresh_token: Option<&str>,
+    ) -> crate::Result<Token> {
+        if access_token.trim().is_empty() {
+            return Err(crate::Error::Config {
+                message: "access token must not be empty".into(),
+            });
+        }
+        let token = Token::new(
+            access_token,
+            crate::runtime::seconds("expires_in", expires_in)?,
+        );
+        Ok(match refresh_token.filter(|r| !r.trim().is_empty()) {
+            Some(r) => token.with_refresh_token(r),
+            None => token,
+        })
+    }
+
     /// The same token with a refresh token attached.
     pub fn with_refresh_token(self, refresh_token: impl Into<String>) -> Self {
         let mut data = self.into_data();
@@ -121,7 +144,12 @@ impl Token {
         Token(Arc::new(data))
     }
 
-    pub(crate) fn assemble(parts: TokenParts, lifetime: Duration, now: Instant, wall: SystemTime) -> Self {
+    pub(crate) fn assemble(
+        parts: TokenParts,
+        lifetime: Duration,
+        now: Instant,
+        wall: SystemTime,
+    ) -> Self {
         let claims = decode_claims(&parts.access_token).unwrap_or_default();
         let issued_at = claims
             .get("iat")
@@ -272,7 +300,6 @@ impl Token {
             _ => self.valid_until() > other.valid_until(),
         }
     }
-
 }
 
 impl fmt::Debug for Token {

@@ -273,7 +273,12 @@ impl Transport {
                 wall,
             }));
         }
-        Ok(Attempt::Failure(ApiError::from_body_at(status, &body, retry_after, wall)))
+        Ok(Attempt::Failure(ApiError::from_body_at(
+            status,
+            &body,
+            retry_after,
+            wall,
+        )))
     }
 
     /// Exponential backoff with jitter: 250 ms, 500 ms, 1 s, … capped at 8 s, each scaled by a

@@ -69,7 +69,10 @@ impl V1TokenRequest {
         client_id: &'a str,
         client_secret: Option<&'a str>,
     ) -> Vec<(&'a str, &'a str)> {
-        let mut form = vec![("ClientSid", client_id), ("GrantType", self.grant_type.as_str())];
+        let mut form = vec![
+            ("ClientSid", client_id),
+            ("GrantType", self.grant_type.as_str()),
+        ];
         if let Some(s) = client_secret {
             form.push(("ClientSecret", s));
         }
@@ -90,7 +93,10 @@ impl V2TokenRequest {
         client_id: &'a str,
         client_secret: Option<&'a str>,
     ) -> Vec<(&'a str, &'a str)> {
-        let mut form = vec![("grant_type", self.grant_type.as_str()), ("client_id", client_id)];
+        let mut form = vec![
+            ("grant_type", self.grant_type.as_str()),
+            ("client_id", client_id),
+        ];
         if let Some(s) = client_secret {
             form.push(("client_secret", s));
         }

@@ -150,8 +150,8 @@ fn number(v: &Value) -> Option<f64> {
 mod tests {
     use super::*;
     use base64::Engine;
-    use std::time::UNIX_EPOCH;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use std::time::UNIX_EPOCH;
 
     fn jwt(claims: Value) -> String {
         format!(
