@@ -8,14 +8,16 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use crate::cache::{ProviderOptions, TokenProvider, TokenSource};
 use crate::clock::{Clock, SystemClock};
 use crate::device::{self, DeviceAuthorization};
 use crate::error::{Error, Result};
 use crate::pkce::{self, AuthorizationRequest};
-use crate::provider::{ProviderOptions, TokenProvider};
 use crate::secret::{AuthToken, ClientSecret};
-use crate::token::{Issuer, Received, Token, parse_token_response};
+use crate::token::{Issuer, Token};
 use crate::transport::{Basic, Response, Retry, Transport};
+use crate::wire::form::{V1TokenRequest, V2TokenRequest};
+use crate::wire::token::{Received, parse_token_response};
 
 /// Twilio's OAuth server.
 pub const DEFAULT_BASE_URL: &str = "https://oauth.twilio.com";
@@ -60,6 +62,55 @@ impl fmt::Debug for OAuthClient {
             .field("auth_token", &self.0.auth_token)
             .field("base_url", &self.0.base_url.as_str())
             .finish()
+    }
+}
+
+/// Every option of API.md's `OAuthClient`, as plain data: what each binding fills from its
+/// language's keyword arguments, options object or config record, and hands to
+/// [`OAuthClient::from_options`]. Durations are seconds, checked by one rule
+/// ([`crate::runtime::seconds`]). Options left `None` fall back to the environment
+/// (`TWILIO_CLIENT_ID`, …) when `from_env` is set, else to the defaults.
+#[derive(Default, Clone)]
+pub struct ClientOptions {
+    /// The OAuth app's id (`OQ…`).
+    pub client_id: Option<String>,
+    /// The app's secret (confidential clients).
+    pub client_secret: Option<String>,
+    /// Account SID for the v1 endpoints' Basic auth.
+    pub account_sid: Option<String>,
+    /// Auth token for the v1 endpoints' Basic auth.
+    pub auth_token: Option<String>,
+    /// The OAuth server.
+    pub base_url: Option<String>,
+    /// Whole-call timeout in seconds, retries included.
+    pub timeout: Option<f64>,
+    /// Connect timeout in seconds.
+    pub connect_timeout: Option<f64>,
+    /// Retries on connect errors (and, for client credentials, 429 and 5xx).
+    pub max_retries: Option<u32>,
+    /// The language named in the `User-Agent`.
+    pub language: Option<String>,
+    /// Fill options not given from the environment.
+    pub from_env: bool,
+}
+
+impl fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("account_sid", &self.account_sid)
+            .field(
+                "auth_token",
+                &self.auth_token.as_ref().map(|_| "[redacted]"),
+            )
+            .field("base_url", &self.base_url)
+            .field("timeout", &self.timeout)
+            .field("max_retries", &self.max_retries)
+            .finish_non_exhaustive()
     }
 }
 
@@ -271,64 +322,47 @@ fn parse_base_url(raw: &str) -> Result<Url> {
     Ok(url)
 }
 
-/// The form of the v1 `/v1/token` call (seed `000`). Unset fields are not sent.
-#[derive(Clone, Default)]
-pub struct V1TokenRequest {
-    /// `GrantType`: `client_credentials`, `authorization_code`, `refresh_token` or the device
-    /// code grant ([`crate::DEVICE_CODE_GRANT`]).
-    pub grant_type: String,
-    /// `Code` (authorization code).
-    pub code: Option<String>,
-    /// `CodeVerifier` (PKCE).
-    pub code_verifier: Option<String>,
-    /// `DeviceCode`.
-    pub device_code: Option<String>,
-    /// `DeviceId` (for refresh tokens bound to a device).
-    pub device_id: Option<String>,
-    /// `RefreshToken`.
-    pub refresh_token: Option<String>,
-}
-
-/// The form of the v2 `/v2/token` call (seeds `002`/`003`). Unset fields are not sent.
-#[derive(Clone, Default)]
-pub struct V2TokenRequest {
-    /// `grant_type`.
-    pub grant_type: String,
-    /// `code`.
-    pub code: Option<String>,
-    /// `redirect_uri`.
-    pub redirect_uri: Option<String>,
-    /// `audience`.
-    pub audience: Option<String>,
-    /// `refresh_token`.
-    pub refresh_token: Option<String>,
-    /// `scope`.
-    pub scope: Option<String>,
-    /// `code_verifier` (PKCE).
-    pub code_verifier: Option<String>,
-    /// The `account_sid` query parameter ("act on behalf of").
-    pub account_sid: Option<String>,
-}
-
-macro_rules! redacted_debug {
-    ($ty:ident, plain: [$($plain:ident),*], secret: [$($secret:ident),*]) => {
-        impl fmt::Debug for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                let mut d = f.debug_struct(stringify!($ty));
-                $(d.field(stringify!($plain), &self.$plain);)*
-                $(d.field(stringify!($secret), &self.$secret.as_ref().map(|_| "[redacted]"));)*
-                d.finish()
-            }
-        }
-    };
-}
-redacted_debug!(V1TokenRequest, plain: [grant_type, device_id], secret: [code, code_verifier, device_code, refresh_token]);
-redacted_debug!(V2TokenRequest, plain: [grant_type, redirect_uri, audience, scope, account_sid], secret: [code, refresh_token, code_verifier]);
-
 impl OAuthClient {
     /// Starts a builder.
     pub fn builder() -> OAuthClientBuilder {
         OAuthClientBuilder::default()
+    }
+
+    /// A client from plain options (what the bindings use): seconds are checked, the
+    /// environment fills what is missing when `from_env` is set.
+    pub fn from_options(options: ClientOptions) -> Result<Self> {
+        let mut b = OAuthClient::builder();
+        if let Some(v) = options.client_id {
+            b = b.client_id(v);
+        }
+        if let Some(v) = options.client_secret {
+            b = b.client_secret(v);
+        }
+        if let Some(v) = options.account_sid {
+            b = b.account_sid(v);
+        }
+        if let Some(v) = options.auth_token {
+            b = b.auth_token(v);
+        }
+        if let Some(v) = options.base_url {
+            b = b.base_url(v);
+        }
+        if let Some(v) = options.timeout {
+            b = b.timeout(crate::runtime::seconds("timeout", v)?);
+        }
+        if let Some(v) = options.connect_timeout {
+            b = b.connect_timeout(crate::runtime::seconds("connect_timeout", v)?);
+        }
+        if let Some(v) = options.max_retries {
+            b = b.max_retries(v);
+        }
+        if let Some(v) = options.language {
+            b = b.language(v);
+        }
+        if options.from_env {
+            b = b.from_env();
+        }
+        b.build()
     }
 
     /// A client configured from `TWILIO_CLIENT_ID`, `TWILIO_CLIENT_SECRET`,
@@ -405,18 +439,8 @@ impl OAuthClient {
             return Err(Error::config("grant_type is required"));
         }
         let basic = self.basic()?;
-        let mut form: Vec<(&str, &str)> = vec![
-            ("ClientSid", &self.0.client_id),
-            ("GrantType", &request.grant_type),
-        ];
-        if let Some(s) = &self.0.client_secret {
-            form.push(("ClientSecret", s.secret()));
-        }
-        push_opt(&mut form, "Code", &request.code);
-        push_opt(&mut form, "CodeVerifier", &request.code_verifier);
-        push_opt(&mut form, "DeviceCode", &request.device_code);
-        push_opt(&mut form, "DeviceId", &request.device_id);
-        push_opt(&mut form, "RefreshToken", &request.refresh_token);
+        let secret = self.0.client_secret.as_ref().map(|s| s.secret());
+        let form = request.form(&self.0.client_id, secret);
         let token = self
             .post_token(
                 &self.endpoint("/v1/token")?,
@@ -468,19 +492,8 @@ impl OAuthClient {
             validate_sid("account_sid", sid, "AC")?;
             url.query_pairs_mut().append_pair("account_sid", sid);
         }
-        let mut form: Vec<(&str, &str)> = vec![
-            ("grant_type", &request.grant_type),
-            ("client_id", &self.0.client_id),
-        ];
-        if let Some(s) = &self.0.client_secret {
-            form.push(("client_secret", s.secret()));
-        }
-        push_opt(&mut form, "code", &request.code);
-        push_opt(&mut form, "redirect_uri", &request.redirect_uri);
-        push_opt(&mut form, "audience", &request.audience);
-        push_opt(&mut form, "refresh_token", &request.refresh_token);
-        push_opt(&mut form, "scope", &request.scope);
-        push_opt(&mut form, "code_verifier", &request.code_verifier);
+        let secret = self.0.client_secret.as_ref().map(|s| s.secret());
+        let form = request.form(&self.0.client_id, secret);
         self.post_token(&url, &request.grant_type, &form, None)
             .await
     }
@@ -586,7 +599,7 @@ impl OAuthClient {
     /// Polls `/v1/token` with the device-code grant until the user approves (RFC 8628 §3.5).
     /// Cancel by dropping the future, or use [`OAuthClient::poll_device_token_with_cancel`].
     pub async fn poll_device_token(&self, device: &DeviceAuthorization) -> Result<Token> {
-        device::poll(self, device, None).await
+        self.poll_device(device, None).await
     }
 
     /// [`OAuthClient::poll_device_token`], ending with [`Error::Cancelled`] when `cancel` fires.
@@ -595,18 +608,29 @@ impl OAuthClient {
         device: &DeviceAuthorization,
         cancel: CancellationToken,
     ) -> Result<Token> {
-        device::poll(self, device, Some(&cancel)).await
+        self.poll_device(device, Some(&cancel)).await
+    }
+
+    async fn poll_device(
+        &self,
+        device: &DeviceAuthorization,
+        cancel: Option<&CancellationToken>,
+    ) -> Result<Token> {
+        let clock = self.clock().clone();
+        device::poll(clock.as_ref(), device, cancel, |device_code| async move {
+            self.create_token(&V1TokenRequest {
+                grant_type: device::DEVICE_CODE_GRANT.into(),
+                device_code: Some(device_code),
+                ..V1TokenRequest::default()
+            })
+            .await
+        })
+        .await
     }
 
     /// A cached token source for API calls (see [`TokenProvider`]).
     pub fn token_provider(&self, options: ProviderOptions) -> TokenProvider {
-        TokenProvider::new(self.clone(), options)
-    }
-}
-
-fn push_opt<'a>(form: &mut Vec<(&'a str, &'a str)>, key: &'a str, value: &'a Option<String>) {
-    if let Some(v) = value {
-        form.push((key, v));
+        TokenProvider::new(Arc::new(self.clone()), options)
     }
 }
 
@@ -617,6 +641,50 @@ fn received(r: &Response) -> Received<'_> {
         date: r.date,
         at: r.at,
         wall: r.wall,
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenSource for OAuthClient {
+    fn base_url(&self) -> &str {
+        OAuthClient::base_url(self)
+    }
+
+    fn client_id(&self) -> &str {
+        OAuthClient::client_id(self)
+    }
+
+    fn clock(&self) -> Arc<dyn Clock> {
+        OAuthClient::clock(self).clone()
+    }
+
+    async fn app_token(
+        &self,
+        scope: Option<&str>,
+        audience: Option<&str>,
+        account_sid: Option<&str>,
+    ) -> Result<Token> {
+        self.client_credentials(scope, audience, account_sid).await
+    }
+
+    async fn renew(&self, login: &Token) -> Result<Token> {
+        let refresh_token = login
+            .refresh_token()
+            .map(|t| t.secret().to_owned())
+            .ok_or_else(|| Error::login_required("no refresh token for this login"))?;
+        match login.issuer() {
+            // A device login: `/v1/token` with Basic auth and the login's `DeviceId`.
+            Issuer::V1 => {
+                self.create_token(&V1TokenRequest {
+                    grant_type: "refresh_token".into(),
+                    refresh_token: Some(refresh_token),
+                    device_id: login.device_id().map(str::to_owned),
+                    ..V1TokenRequest::default()
+                })
+                .await
+            }
+            Issuer::V2 => self.refresh(&refresh_token).await,
+        }
     }
 }
 

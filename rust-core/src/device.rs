@@ -2,14 +2,12 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use serde::Deserialize;
-use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-use crate::client::{OAuthClient, V1TokenRequest};
+use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::secret::DeviceCode;
-use crate::transport::Response;
+use crate::token::Token;
 
 /// The grant type of the device-code token request.
 pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -17,20 +15,20 @@ pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_cod
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 /// RFC 8628 §3.5: what `slow_down` adds to the interval, for this and every later poll.
 pub const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
-const DEFAULT_EXPIRES_IN: Duration = Duration::from_secs(600);
+pub(crate) const DEFAULT_EXPIRES_IN: Duration = Duration::from_secs(600);
 const MAX_TRANSPORT_BACKOFF: Duration = Duration::from_secs(60);
 
 /// The answer of `/v1/device/code`: what to show the user, and the device code to poll with.
 #[derive(Debug, Clone)]
 pub struct DeviceAuthorization {
-    device_code: DeviceCode,
-    user_code: String,
-    verification_uri: String,
-    verification_uri_complete: Option<String>,
-    interval: Duration,
-    lifetime: Duration,
-    expires_at: SystemTime,
-    valid_until: Instant,
+    pub(crate) device_code: DeviceCode,
+    pub(crate) user_code: String,
+    pub(crate) verification_uri: String,
+    pub(crate) verification_uri_complete: Option<String>,
+    pub(crate) interval: Duration,
+    pub(crate) lifetime: Duration,
+    pub(crate) expires_at: SystemTime,
+    pub(crate) valid_until: Instant,
 }
 
 impl DeviceAuthorization {
@@ -71,58 +69,8 @@ impl DeviceAuthorization {
 
     /// Time left before the codes expire.
     pub fn expires_in(&self) -> Duration {
-        self.valid_until.saturating_duration_since(Instant::now())
-    }
-
-    pub(crate) fn parse(r: &Response) -> Result<Self> {
-        #[derive(Deserialize)]
-        struct Raw {
-            device_code: Option<String>,
-            user_code: Option<String>,
-            verification_uri: Option<String>,
-            verification_uri_complete: Option<String>,
-            expires_in: Option<Value>,
-            interval: Option<Value>,
-        }
-        let raw: Raw = serde_json::from_slice(&r.body).map_err(|e| {
-            Error::invalid_response(
-                r.status,
-                format!("device authorization is not JSON: {e}"),
-                &r.body,
-            )
-        })?;
-        let missing = |field| {
-            Error::invalid_response(
-                r.status,
-                format!("device authorization has no {field}"),
-                &r.body,
-            )
-        };
-        let non_empty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
-        let device_code = non_empty(raw.device_code).ok_or_else(|| missing("device_code"))?;
-        let user_code = non_empty(raw.user_code).ok_or_else(|| missing("user_code"))?;
-        let verification_uri =
-            non_empty(raw.verification_uri).ok_or_else(|| missing("verification_uri"))?;
-        let secs = |v: Option<Value>| {
-            v.and_then(|v| match v {
-                Value::Number(n) => n.as_f64(),
-                Value::String(s) => s.trim().parse().ok(),
-                _ => None,
-            })
-            .filter(|n| n.is_finite() && *n >= 1.0 && *n <= 86_400.0)
-            .map(Duration::from_secs_f64)
-        };
-        let lifetime = secs(raw.expires_in).unwrap_or(DEFAULT_EXPIRES_IN);
-        Ok(Self {
-            device_code: DeviceCode::new(device_code),
-            user_code,
-            verification_uri,
-            verification_uri_complete: non_empty(raw.verification_uri_complete),
-            interval: secs(raw.interval).unwrap_or(DEFAULT_INTERVAL),
-            lifetime,
-            expires_at: r.wall + lifetime,
-            valid_until: r.at + lifetime,
-        })
+        self.valid_until
+            .saturating_duration_since(crate::clock::SystemClock.now())
     }
 }
 
@@ -141,13 +89,18 @@ pub(crate) async fn cancellable<T>(
     }
 }
 
-/// RFC 8628 §3.5 polling: wait `interval`, poll, and act on the answer.
-pub(crate) async fn poll(
-    client: &OAuthClient,
+/// RFC 8628 §3.5 polling: wait `interval`, poll with `send(device_code)` (one token request
+/// with the device-code grant), and act on the answer.
+pub(crate) async fn poll<F, Fut>(
+    clock: &dyn Clock,
     device: &DeviceAuthorization,
     cancel: Option<&CancellationToken>,
-) -> Result<crate::Token> {
-    let clock = client.clock().clone();
+    send: F,
+) -> Result<Token>
+where
+    F: Fn(String) -> Fut,
+    Fut: Future<Output = Result<Token>>,
+{
     let mut interval = device.interval;
     let mut wait = interval;
     let mut transport_failures = 0u32;
@@ -167,12 +120,7 @@ pub(crate) async fn poll(
         })
         .await?;
         polls += 1;
-        let request = V1TokenRequest {
-            grant_type: DEVICE_CODE_GRANT.into(),
-            device_code: Some(device.device_code.secret().to_owned()),
-            ..V1TokenRequest::default()
-        };
-        let outcome = cancellable(cancel, client.create_token(&request)).await;
+        let outcome = cancellable(cancel, send(device.device_code.secret().to_owned())).await;
         let api = match outcome {
             Ok(token) => return Ok(token),
             Err(Error::Transport { .. } | Error::Timeout { .. }) => {

@@ -5,15 +5,15 @@
 
 use std::time::Duration;
 
-use serde_json::Value;
-
 /// Result alias used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong. Each variant is one error kind of the public API
 /// (`ConfigError`, `ApiError`, …), exported as its own class or case in every language.
+///
+/// Deliberately exhaustive: a binding that matches on it must handle every kind, so a new kind
+/// cannot be downgraded to a generic error by a wildcard arm.
 #[derive(Debug, Clone, thiserror::Error)]
-#[non_exhaustive]
 pub enum Error {
     /// Bad options: malformed `client_id`, empty secret, non-loopback `http://` URL, missing
     /// credentials for an endpoint.
@@ -131,6 +131,29 @@ impl Error {
         }
     }
 
+    /// The error as flat data, which every binding maps field by field onto its own error
+    /// object. `message` is the human text in every language; the server's own words are in
+    /// `server_message`.
+    pub fn record(&self) -> ErrorRecord {
+        let api = self.api();
+        let excerpt = match self {
+            Error::InvalidResponse { excerpt, .. } => Some(excerpt.clone()),
+            _ => None,
+        };
+        ErrorRecord {
+            kind: self.kind(),
+            parent: parent_kind(self.kind()),
+            message: self.to_string(),
+            status: self.status(),
+            code: api.and_then(|a| a.code),
+            error: api.and_then(|a| a.error.clone()),
+            server_message: api.map(|a| a.message.clone()),
+            more_info: api.and_then(|a| a.more_info.clone()),
+            retry_after: api.and_then(|a| a.retry_after).map(|d| d.as_secs_f64()),
+            excerpt,
+        }
+    }
+
     pub(crate) fn config(message: impl Into<String>) -> Self {
         Error::Config {
             message: message.into(),
@@ -153,16 +176,55 @@ impl Error {
             message: message.into(),
         }
     }
+}
 
-    /// A 2xx body we cannot use. Such a body may well carry a token or a device code, so both
-    /// the message (serde errors quote values) and the excerpt go through [`redact`].
-    pub(crate) fn invalid_response(status: u16, message: impl Into<String>, body: &[u8]) -> Self {
-        Error::InvalidResponse {
-            status,
-            message: mask_token_like(&message.into()),
-            excerpt: excerpt(body),
-        }
-    }
+/// Every error kind with its parent, parents first: the tree each language builds its classes
+/// (or cases) from. The root is `TwilioOAuthError`, which is also the kind of internal errors.
+pub const ERROR_KINDS: &[(&str, Option<&str>)] = &[
+    ("TwilioOAuthError", None),
+    ("ConfigError", Some("TwilioOAuthError")),
+    ("ApiError", Some("TwilioOAuthError")),
+    ("RateLimitedError", Some("ApiError")),
+    ("LoginRequiredError", Some("ApiError")),
+    ("AccessDeniedError", Some("TwilioOAuthError")),
+    ("ExpiredTokenError", Some("TwilioOAuthError")),
+    ("TransportError", Some("TwilioOAuthError")),
+    ("TimeoutError", Some("TwilioOAuthError")),
+    ("InvalidResponseError", Some("TwilioOAuthError")),
+    ("CancelledError", Some("TwilioOAuthError")),
+    ("StoreError", Some("TwilioOAuthError")),
+];
+
+fn parent_kind(kind: &str) -> Option<&'static str> {
+    ERROR_KINDS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .and_then(|(_, parent)| *parent)
+}
+
+/// An [`Error`] as flat, serializable data (see [`Error::record`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ErrorRecord {
+    /// The kind's public name (`"ApiError"`, `"LoginRequiredError"`, …).
+    pub kind: &'static str,
+    /// The kind it specialises (`"ApiError"` for `"LoginRequiredError"`); `None` for the root.
+    pub parent: Option<&'static str>,
+    /// The human text: what the error says, secrets masked.
+    pub message: String,
+    /// The HTTP status, when the server answered.
+    pub status: Option<u16>,
+    /// Twilio's numeric error code.
+    pub code: Option<i64>,
+    /// The RFC 6749 error string (`invalid_grant`, …).
+    pub error: Option<String>,
+    /// The server's own words (API errors only).
+    pub server_message: Option<String>,
+    /// Twilio's documentation link for the code.
+    pub more_info: Option<String>,
+    /// Seconds the server asked to wait before trying again.
+    pub retry_after: Option<f64>,
+    /// The start of an unusable body, sanitised (`InvalidResponseError`).
+    pub excerpt: Option<String>,
 }
 
 /// An error answer from the server, parsed from whichever body shape it used.
@@ -183,73 +245,6 @@ pub struct ApiError {
     pub retry_after: Option<Duration>,
 }
 
-impl ApiError {
-    /// Parses an error answer: Twilio's body, RFC 6749, RFC 9457 problem details, or anything
-    /// else (kept as a short excerpt).
-    pub fn from_body(status: u16, body: &[u8], retry_after: Option<Duration>) -> Self {
-        let mut err = ApiError {
-            status,
-            retry_after,
-            ..ApiError::default()
-        };
-        let parsed: Option<serde_json::Map<String, Value>> = serde_json::from_slice(body).ok();
-        let Some(map) = parsed else {
-            err.message = if body.is_empty() {
-                format!("HTTP {status} with an empty body")
-            } else {
-                format!("HTTP {status}: {}", excerpt(body))
-            };
-            return err;
-        };
-        let text = |k: &str| match map.get(k) {
-            Some(Value::String(s)) if !s.trim().is_empty() => Some(sanitize(s, 500)),
-            _ => None,
-        };
-        // A server may echo the grant it refused ("refresh token rt_… is invalid"): prose
-        // fields are masked like any other token-like text.
-        let prose = |k: &str| text(k).map(|s| mask_token_like(&s));
-        err.code = map.get("code").and_then(|v| match v {
-            Value::Number(n) => n.as_i64(),
-            Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        });
-        err.error = text("error");
-        err.more_info = text("more_info").or_else(|| text("type"));
-        err.message = prose("message")
-            .or_else(|| prose("error_description"))
-            .or_else(|| prose("detail"))
-            .or_else(|| prose("title"))
-            .or_else(|| err.error.clone())
-            .unwrap_or_else(|| format!("HTTP {status}"));
-        if err.retry_after.is_none() {
-            err.retry_after = map
-                .get("throttled_until")
-                .and_then(|v| v.as_str())
-                .and_then(crate::transport::retry_after_from_date);
-        }
-        err
-    }
-
-    /// The RFC 6749 / RFC 8628 error string, also when a Twilio body carries it in `message`.
-    pub fn oauth_error(&self) -> Option<&str> {
-        const KNOWN: [&str; 6] = [
-            "authorization_pending",
-            "slow_down",
-            "access_denied",
-            "expired_token",
-            "invalid_grant",
-            "invalid_client",
-        ];
-        if let Some(e) = self.error.as_deref() {
-            return Some(e);
-        }
-        let message = self.message.to_ascii_lowercase();
-        KNOWN
-            .into_iter()
-            .find(|k| message.contains(k) || message.contains(&k.replace('_', " ")))
-    }
-}
-
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "HTTP {}", self.status)?;
@@ -264,175 +259,5 @@ impl std::fmt::Display for ApiError {
             write!(f, " (see {more})")?;
         }
         Ok(())
-    }
-}
-
-/// The first bytes of a body, made printable and with anything that may be a secret masked.
-pub(crate) fn excerpt(body: &[u8]) -> String {
-    sanitize(&redact(body), 120)
-}
-
-/// Keys whose string values describe an answer rather than grant anything; every other string
-/// value of a JSON body is masked, since a server may put a token under any name.
-const DESCRIPTIVE_KEYS: &[&str] = &[
-    "error",
-    "error_description",
-    "message",
-    "detail",
-    "title",
-    "type",
-    "more_info",
-    "token_type",
-    "scope",
-    "status",
-];
-
-/// A body as safe text: JSON with every non-descriptive string value replaced by its length,
-/// anything else with its token-like runs masked (which also covers truncated JSON).
-pub(crate) fn redact(body: &[u8]) -> String {
-    fn mask(v: &mut Value, key: Option<&str>) {
-        match v {
-            Value::String(s) if !key.is_some_and(|k| DESCRIPTIVE_KEYS.contains(&k)) => {
-                *s = format!("…({} chars)", s.chars().count());
-            }
-            Value::String(s) => *s = mask_token_like(s),
-            Value::Array(items) => items.iter_mut().for_each(|i| mask(i, key)),
-            Value::Object(map) => map.iter_mut().for_each(|(k, i)| mask(i, Some(k))),
-            _ => {}
-        }
-    }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(mut v) => {
-            mask(&mut v, None);
-            v.to_string()
-        }
-        Err(_) => mask_token_like(&String::from_utf8_lossy(&body[..body.len().min(4096)])),
-    }
-}
-
-/// Masks every run of at least 16 token characters (base64url, JWT dots, `~+/=%`) that holds
-/// a digit: access tokens, refresh tokens, device codes and JWTs all do, prose does not.
-pub(crate) fn mask_token_like(text: &str) -> String {
-    fn is_token_char(c: char) -> bool {
-        c.is_ascii_alphanumeric() || "-_.~+/=%".contains(c)
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut run = String::new();
-    let flush = |run: &mut String, out: &mut String| {
-        if run.len() >= 16 && run.bytes().any(|b| b.is_ascii_digit()) {
-            out.push_str(&format!("…({} chars)", run.len()));
-        } else {
-            out.push_str(run);
-        }
-        run.clear();
-    };
-    for c in text.chars() {
-        if is_token_char(c) {
-            run.push(c);
-        } else {
-            flush(&mut run, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut run, &mut out);
-    out
-}
-
-fn sanitize(s: &str, max: usize) -> String {
-    let mut out: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(max)
-        .collect();
-    if s.chars().count() > max {
-        out.push('…');
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn twilio_body_is_parsed() {
-        let body = br#"{"code": 20003, "message": "Authenticate", "more_info": "https://www.twilio.com/docs/errors/20003", "status": 401}"#;
-        let e = ApiError::from_body(401, body, None);
-        assert_eq!(e.code, Some(20003));
-        assert_eq!(e.message, "Authenticate");
-        assert_eq!(
-            e.more_info.as_deref(),
-            Some("https://www.twilio.com/docs/errors/20003")
-        );
-    }
-
-    #[test]
-    fn rfc6749_body_is_parsed() {
-        let body = br#"{"error": "invalid_grant", "error_description": "bad code"}"#;
-        let e = ApiError::from_body(400, body, None);
-        assert_eq!(e.error.as_deref(), Some("invalid_grant"));
-        assert_eq!(e.message, "bad code");
-    }
-
-    #[test]
-    fn rfc9457_body_is_parsed() {
-        let body = br#"{"type": "https://example.com/probs/x", "title": "Bad", "status": 400, "code": 322403, "detail": "malformed"}"#;
-        let e = ApiError::from_body(400, body, None);
-        assert_eq!(e.code, Some(322403));
-        assert_eq!(e.message, "malformed");
-        assert_eq!(e.more_info.as_deref(), Some("https://example.com/probs/x"));
-    }
-
-    #[test]
-    fn html_body_keeps_a_short_excerpt() {
-        let body = format!("<html>{}</html>", "x".repeat(1000));
-        let e = ApiError::from_body(502, body.as_bytes(), None);
-        assert!(e.message.starts_with("HTTP 502: <html>"));
-        assert!(e.message.len() < 200);
-    }
-
-    #[test]
-    fn excerpts_never_carry_a_token() {
-        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjE3MDB9.c2lnbmF0dXJlMTIz";
-        let bodies = [
-            format!(r#"{{"access_token": "{jwt}", "token_type": 5}}"#),
-            format!(r#"{{"access_token": "{jwt}"#),
-            format!("access_token={jwt}&expires_in=3600"),
-        ];
-        for body in &bodies {
-            // serde's messages quote values, so the message is masked too.
-            let e = Error::invalid_response(200, format!("bad: {body}"), body.as_bytes());
-            let text = e.to_string();
-            assert!(!text.contains(jwt), "{text}");
-            assert!(!text.contains("c2lnbmF0dXJlMTIz"), "{text}");
-        }
-        // In JSON every value under a key that may hold a secret goes, however short.
-        let body = br#"{"nested": {"device_code": "dc-short"}, "list": ["abc"]}"#;
-        let e = Error::invalid_response(200, "bad", body);
-        assert!(!e.to_string().contains("dc-short"), "{e}");
-        let e = Error::invalid_response(200, "x", br#"{"token_type": "Bearer", "error": "odd"}"#);
-        assert!(e.to_string().contains("Bearer"), "{e}");
-    }
-
-    #[test]
-    fn a_server_message_that_echoes_a_grant_is_masked() {
-        let body = br#"{"error": "invalid_grant", "error_description": "refresh token rt_0123456789abcdefXYZ was already used"}"#;
-        let e = ApiError::from_body(400, body, None);
-        assert!(
-            !e.message.contains("rt_0123456789abcdefXYZ"),
-            "{}",
-            e.message
-        );
-        assert!(e.message.contains("was already used"));
-    }
-
-    #[test]
-    fn twilio_message_carries_the_oauth_error() {
-        let e = ApiError::from_body(
-            400,
-            br#"{"code": 20001, "message": "authorization_pending", "status": 400}"#,
-            None,
-        );
-        assert_eq!(e.oauth_error(), Some("authorization_pending"));
     }
 }

@@ -9,12 +9,13 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::error::Result;
 use crate::store::{FileStore, TokenStore};
-use crate::token::{Received, Token};
+use crate::token::Token;
+use crate::wire::token::Received;
 
 /// Turns a token endpoint's 2xx answer (status, body, parsed `Date` header) into a [`Token`],
 /// exactly as the client does, received now.
 pub fn parse_token_response(status: u16, body: &[u8], date: Option<SystemTime>) -> Result<Token> {
-    crate::token::parse_token_response(&Received {
+    crate::wire::token::parse_token_response(&Received {
         status,
         body,
         date,
@@ -30,12 +31,12 @@ pub fn parse_date_header(value: &str) -> Option<SystemTime> {
 
 /// Parses a `Retry-After` header value (delay-seconds or an HTTP-date) relative to `now`.
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
-    crate::transport::parse_retry_after(value, now)
+    crate::wire::error::parse_retry_after(value, now)
 }
 
 /// Parses Twilio's `throttled_until` (an RFC 3339 or HTTP date) into a wait from now.
 pub fn retry_after_from_date(value: &str) -> Option<Duration> {
-    crate::transport::retry_after_from_date(value)
+    crate::wire::error::retry_after_from_date(value, SystemTime::now())
 }
 
 thread_local! {

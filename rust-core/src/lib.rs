@@ -59,7 +59,13 @@
 //! # let _ = token; Ok(()) }
 //! ```
 
-pub mod blocking;
+pub mod runtime;
+/// The former name of [`runtime`], kept for code written against it.
+#[doc(hidden)]
+pub mod blocking {
+    pub use crate::runtime::*;
+}
+mod cache;
 mod client;
 pub mod clock;
 mod device;
@@ -71,30 +77,32 @@ mod key;
 mod pkce;
 #[cfg(test)]
 mod proptests;
-mod provider;
 mod secret;
 mod store;
 mod token;
 mod transport;
+mod wire;
 
+pub use cache::{ApiCall, ProviderOptions, Stats, TokenProvider, TokenSource};
 pub use client::{
-    DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, OAuthClient, OAuthClientBuilder,
-    V1TokenRequest, V2TokenRequest,
+    ClientOptions, DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, OAuthClient,
+    OAuthClientBuilder,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use device::{DEFAULT_INTERVAL, DEVICE_CODE_GRANT, DeviceAuthorization, SLOW_DOWN_STEP};
-pub use error::{ApiError, Error, Result};
+pub use error::{ApiError, ERROR_KINDS, Error, ErrorRecord, Result};
 pub use key::{CacheKey, GrantKind, normalize_scope};
 pub use pkce::{AuthorizationRequest, code_challenge, new_code_verifier};
-pub use provider::{ApiCall, ProviderOptions, Stats, TokenProvider};
 pub use secret::{
     AccessToken, AuthToken, ClientSecret, DeviceCode, IdToken, PkceCodeVerifier, RefreshToken,
     preview,
 };
 pub use store::{FileStore, LOCK_WAIT, MemoryStore, StoreLock, TokenStore};
-pub use token::{DEFAULT_LIFETIME, Issuer, MAX_LIFETIME, Token, decode_claims, decode_header};
+pub use token::{DEFAULT_LIFETIME, Issuer, MAX_LIFETIME, Token};
 pub use tokio_util::sync::CancellationToken;
 pub use transport::MAX_BODY_BYTES;
+pub use wire::form::{V1TokenRequest, V2TokenRequest};
+pub use wire::jwt::{decode_claims, decode_header};
 
 /// Re-exported so foreign `TokenStore` implementations can use the same macro.
 pub use async_trait::async_trait;

@@ -7,8 +7,11 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
-use crate::token::{MAX_LIFETIME, Received, Token, decode_claims, parse_token_response};
-use crate::transport::{Response, parse_retry_after};
+use crate::token::{MAX_LIFETIME, Token};
+use crate::transport::Response;
+use crate::wire::error::parse_retry_after;
+use crate::wire::jwt::decode_claims;
+use crate::wire::token::{Received, parse_token_response};
 
 fn received(body: &[u8]) -> Received<'_> {
     Received {

@@ -12,6 +12,7 @@ use url::Url;
 
 use crate::clock::Clock;
 use crate::error::{ApiError, Error, Result};
+use crate::wire::error::parse_retry_after;
 
 /// Bodies larger than this are cut off: a hostile or broken server cannot exhaust memory.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -272,10 +273,11 @@ impl Transport {
                 wall,
             }));
         }
-        Ok(Attempt::Failure(ApiError::from_body(
+        Ok(Attempt::Failure(ApiError::from_body_at(
             status,
             &body,
             retry_after,
+            wall,
         )))
     }
 
@@ -325,46 +327,5 @@ fn map_reqwest(e: reqwest::Error) -> Error {
         Error::Timeout { message }
     } else {
         Error::Transport { message }
-    }
-}
-
-/// Parses `Retry-After`: delay-seconds or an HTTP-date.
-pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    if let Ok(secs) = value.parse::<f64>() {
-        return Duration::try_from_secs_f64(secs).ok();
-    }
-    httpdate::parse_http_date(value)
-        .ok()
-        .map(|at| at.duration_since(now).unwrap_or(Duration::ZERO))
-}
-
-/// Parses Twilio's `throttled_until` (an RFC 3339 or HTTP date) into a wait from now.
-pub(crate) fn retry_after_from_date(value: &str) -> Option<Duration> {
-    let now = SystemTime::now();
-    time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339)
-        .ok()
-        .map(SystemTime::from)
-        .map(|at| at.duration_since(now).unwrap_or(Duration::ZERO))
-        .or_else(|| parse_retry_after(value, now))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retry_after_reads_seconds_and_http_dates() {
-        let now = SystemTime::now();
-        assert_eq!(parse_retry_after("3", now), Some(Duration::from_secs(3)));
-        let later = httpdate::fmt_http_date(now + Duration::from_secs(120));
-        let d = parse_retry_after(&later, now).unwrap();
-        assert!(d <= Duration::from_secs(120) && d >= Duration::from_secs(119));
-        assert_eq!(parse_retry_after("soon", now), None);
-        let past = httpdate::fmt_http_date(now - Duration::from_secs(120));
-        assert_eq!(parse_retry_after(&past, now), Some(Duration::ZERO));
     }
 }

@@ -154,7 +154,9 @@ async fn a_cancellation_token_stops_the_poll() {
 async fn dropping_the_poll_future_stops_polling() {
     let server = MockServer::start().await.unwrap();
     server.update_config(|c| c.device_interval = Some(1));
-    let c = client(&server);
+    // On the injected clock the loop's waits are instant: a live poller would poll again at
+    // once, so a quiet server after the drop is the drop's doing, not a slow clock's.
+    let (c, clock) = manual_client(&server);
     let device = c
         .create_device_code(&["offline_access"], &[])
         .await
@@ -163,14 +165,22 @@ async fn dropping_the_poll_future_stops_polling() {
         let (c, device) = (c.clone(), device.clone());
         async move { c.poll_device_token(&device).await }
     });
-    eventually("the first poll", || server.request_count("/v1/token") >= 1).await;
+    eventually("a few polls", || server.request_count("/v1/token") >= 3).await;
     poll.abort();
     assert!(poll.await.unwrap_err().is_cancelled());
     let polls = server.request_count("/v1/token");
+    let slept = clock.sleeps().len();
     // With the task gone no further poll can be sent: approving now changes nothing.
     server.approve(&server.devices()[0].user_code);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    for _ in 0..100 {
+        tokio::task::yield_now().await;
+    }
+    let _ = c
+        .create_device_code(&["offline_access"], &[])
+        .await
+        .unwrap();
     assert_eq!(server.request_count("/v1/token"), polls);
+    assert_eq!(clock.sleeps().len(), slept);
 }
 
 #[tokio::test]

@@ -1,4 +1,6 @@
-//! The shared runtime, and a blocking facade for callers without one (the bindings use it).
+//! The shared runtime, and what every binding needs around a call into the core: a blocking
+//! facade, [`guard`] (a panic becomes a typed error; cancellation), [`guard_sync`], and
+//! [`seconds`] (one rule and one message for durations given in seconds).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -9,6 +11,8 @@ use arc_swap::ArcSwapOption;
 use parking_lot::Mutex;
 use tokio::runtime::{Handle, Runtime};
 use tokio::task::AbortHandle;
+
+use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
 
@@ -177,18 +181,62 @@ pub(crate) fn join_result<T>(
     match r {
         Ok(r) => r,
         Err(e) if e.is_cancelled() => Err(Error::Cancelled),
-        Err(e) => {
-            let payload = e.into_panic();
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            Err(Error::internal(format!(
-                "panic inside twilio-oauth: {message}"
-            )))
-        }
+        Err(e) => Err(Error::internal(panic_message(e.into_panic().as_ref()))),
     }
+}
+
+/// Runs `fut` on the shared runtime for a binding: a panic inside becomes
+/// [`Error::Internal`], and `cancel` firing ends the call with [`Error::Cancelled`] (the future
+/// is dropped at its next await point). Awaitable from any executor.
+pub async fn guard<T, F>(cancel: Option<CancellationToken>, fut: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: Future<Output = Result<T>> + Send + 'static,
+{
+    let task = runtime()?.spawn(fut);
+    let abort = task.abort_handle();
+    match cancel {
+        None => join_result(task.await),
+        Some(cancel) => tokio::select! {
+            biased;
+            () = cancel.cancelled() => {
+                abort.abort();
+                Err(Error::Cancelled)
+            }
+            r = task => join_result(r),
+        },
+    }
+}
+
+/// Runs a synchronous binding call: a panic inside becomes [`Error::Internal`] instead of
+/// unwinding into a foreign runtime.
+pub fn guard_sync<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .unwrap_or_else(|payload| Err(Error::internal(panic_message(payload.as_ref()))))
+}
+
+/// The longest duration a binding may pass in seconds (a year): anything longer is a mistake.
+pub const MAX_SECONDS: f64 = 365.0 * 24.0 * 3600.0;
+
+/// A duration given in seconds by a binding (`timeout`, `refresh_ahead`, …): finite, not
+/// negative, at most a year. One rule and one message in every language.
+pub fn seconds(name: &str, value: f64) -> Result<Duration> {
+    if value.is_finite() && (0.0..=MAX_SECONDS).contains(&value) {
+        Ok(Duration::from_secs_f64(value))
+    } else {
+        Err(Error::config(format!(
+            "{name} must be a number of seconds from 0 to {MAX_SECONDS} (got {value})"
+        )))
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    let text = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    format!("panic inside twilio-oauth: {text}")
 }
 
 /// Test hook: a call that panics inside the core, so each binding can prove a panic becomes
@@ -209,6 +257,41 @@ mod tests {
         let err = block_on(async { panic!("boom") as Result<()> }).unwrap_err();
         assert_eq!(err.kind(), "TwilioOAuthError");
         assert!(err.to_string().contains("boom"));
+    }
+
+    #[test]
+    fn seconds_have_one_rule_and_one_message() {
+        assert_eq!(
+            seconds("timeout", 1.5).unwrap(),
+            Duration::from_millis(1500)
+        );
+        for bad in [-1.0, f64::NAN, f64::INFINITY, MAX_SECONDS * 2.0] {
+            let e = seconds("timeout", bad).unwrap_err();
+            assert_eq!(e.kind(), "ConfigError");
+            assert!(
+                e.to_string()
+                    .contains("timeout must be a number of seconds"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn guard_turns_a_panic_into_an_error_and_honours_cancel() {
+        #[allow(clippy::panic)]
+        let err = block_on(guard(None, async { panic!("inside") as Result<()> })).unwrap_err();
+        assert!(err.to_string().contains("inside"), "{err}");
+        let cancel = CancellationToken::new();
+        cancel.cancel();
+        let err = block_on(guard(Some(cancel), async {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            Ok(())
+        }))
+        .unwrap_err();
+        assert_eq!(err.kind(), "CancelledError");
+        #[allow(clippy::panic)]
+        let err = guard_sync(|| -> Result<()> { panic!("sync") }).unwrap_err();
+        assert!(err.to_string().contains("sync"), "{err}");
     }
 
     #[test]

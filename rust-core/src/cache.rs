@@ -1,4 +1,5 @@
-//! `TokenProvider`: the cached token that API calls use.
+//! `TokenProvider`: the cached token that API calls use, over a [`TokenSource`] (the OAuth
+//! client in production; anything in tests, so the cache's own tests need no HTTP).
 //!
 //! States of the cached token, each judged on both the monotonic clock and the wall clock (the
 //! monotonic clock stops while a machine sleeps):
@@ -24,12 +25,11 @@ use futures::future::{BoxFuture, Shared};
 use parking_lot::Mutex;
 use rand::Rng;
 
-use crate::client::{OAuthClient, V1TokenRequest};
 use crate::clock::Clock;
 use crate::error::{ApiError, Error, Result};
 use crate::key::{CacheKey, GrantKind};
 use crate::store::{MemoryStore, TokenStore};
-use crate::token::{Issuer, Token};
+use crate::token::Token;
 
 /// Longest refresh-ahead window by default.
 pub const MAX_REFRESH_AHEAD: Duration = Duration::from_secs(300);
@@ -41,7 +41,28 @@ pub const NO_PROGRESS_PAUSE: Duration = Duration::from_secs(30);
 const FAILURE_BACKOFF_BASE: Duration = Duration::from_secs(1);
 const FAILURE_BACKOFF_CAP: Duration = Duration::from_secs(60);
 
-/// Options of [`OAuthClient::token_provider`].
+/// Where a [`TokenProvider`] gets its tokens. [`crate::OAuthClient`] is the one that talks to
+/// Twilio; tests (and unusual setups) can supply their own.
+#[async_trait::async_trait]
+pub trait TokenSource: Send + Sync + fmt::Debug + 'static {
+    /// The OAuth server's base URL (part of every cache key).
+    fn base_url(&self) -> &str;
+    /// The app's client id (part of every cache key).
+    fn client_id(&self) -> &str;
+    /// The clock that decides freshness.
+    fn clock(&self) -> Arc<dyn Clock>;
+    /// A token of the app itself (client credentials).
+    async fn app_token(
+        &self,
+        scope: Option<&str>,
+        audience: Option<&str>,
+        account_sid: Option<&str>,
+    ) -> Result<Token>;
+    /// A person's login renewed with its refresh token, at the endpoint that issued it.
+    async fn renew(&self, login: &Token) -> Result<Token>;
+}
+
+/// Options of [`crate::OAuthClient::token_provider`].
 #[derive(Default, Clone)]
 pub struct ProviderOptions {
     /// Scope to request (normalised: `"a b"` and `"b a"` share a cache entry).
@@ -154,7 +175,7 @@ struct Inflight {
 }
 
 struct Inner {
-    client: OAuthClient,
+    source: Arc<dyn TokenSource>,
     clock: Arc<dyn Clock>,
     key: CacheKey,
     key_text: String,
@@ -212,7 +233,8 @@ impl fmt::Debug for TokenProvider {
 }
 
 impl TokenProvider {
-    pub(crate) fn new(client: OAuthClient, options: ProviderOptions) -> Self {
+    /// A provider over any [`TokenSource`] (usually `OAuthClient::token_provider`).
+    pub fn new(source: Arc<dyn TokenSource>, options: ProviderOptions) -> Self {
         let grant = options.grant.unwrap_or(
             if options.initial_token.is_some() || options.account.is_some() {
                 GrantKind::User
@@ -228,15 +250,15 @@ impl TokenProvider {
                 .or_else(|| options.initial_token.as_ref().and_then(Token::subject)),
         };
         let key = CacheKey::new(
-            client.base_url(),
-            client.client_id(),
+            source.base_url(),
+            source.client_id(),
             grant,
             options.account_sid.as_deref(),
             subject.as_deref(),
             options.scope.as_deref(),
             options.audience.as_deref(),
         );
-        let clock = client.clock().clone();
+        let clock = source.clock();
         let explicit_store = options.store.is_some();
         let provider = TokenProvider(Arc::new(Inner {
             clock,
@@ -261,7 +283,7 @@ impl TokenProvider {
             failures: AtomicU64::new(0),
             store_hits: AtomicU64::new(0),
             store_errors: AtomicU64::new(0),
-            client,
+            source,
         }));
         match options.initial_token {
             // Another process may hold a newer token of this login in the store: the first
@@ -328,7 +350,7 @@ impl TokenProvider {
             return Ok(t);
         }
         let this = self.clone();
-        crate::blocking::block_on(async move { this.token().await })
+        crate::runtime::block_on(async move { this.token().await })
     }
 
     /// The hot path of [`TokenProvider::token`] without any waiting: the cached token if it may
@@ -457,7 +479,7 @@ impl TokenProvider {
                 return Joined::Ready(t);
             }
         }
-        let handle = match crate::blocking::handle() {
+        let handle = match crate::runtime::handle() {
             Ok(h) => h,
             Err(e) => return Joined::Failed(e),
         };
@@ -471,7 +493,7 @@ impl TokenProvider {
             }
             result
         });
-        let future = async move { crate::blocking::join_result(task.await) }
+        let future = async move { crate::runtime::join_result(task.await) }
             .boxed()
             .shared();
         *slot = Some(Inflight {
@@ -504,7 +526,16 @@ impl TokenProvider {
                 None
             }
         };
-        let adopted = stored.is_some_and(|stored| self.consider_stored(stored));
+        // A token handed in (a fresh login) wins a tie with the stored one: JWT times are whole
+        // seconds, and signing in again within one must not bring back the old login.
+        let adopted = match (stored, &initial) {
+            (Some(stored), Some(initial)) if !stored.issued_after(initial) => {
+                stored.access_token() == initial.access_token()
+                    && stored.refresh_token() == initial.refresh_token()
+            }
+            (Some(stored), _) => self.consider_stored(stored),
+            (None, _) => false,
+        };
         if let Some(initial) = initial.filter(|_| !adopted)
             && let Err(e) = self.0.store.save(key, &initial).await
         {
@@ -639,38 +670,22 @@ impl TokenProvider {
     /// One token request: client credentials for the app; for a person, the refresh token at
     /// the endpoint that issued it, and never anything else.
     async fn request(&self) -> Result<Token> {
-        let client = &self.0.client;
         let key = &self.0.key;
         match key.grant() {
             GrantKind::App => {
-                client
-                    .client_credentials(key.scope(), key.audience(), key.account_sid())
+                self.0
+                    .source
+                    .app_token(key.scope(), key.audience(), key.account_sid())
                     .await
             }
             GrantKind::User => {
-                let source = self.0.grant_token.lock().clone();
-                let Some((source, refresh_token)) = source.and_then(|t| {
-                    let rt = t.refresh_token()?.secret().to_owned();
-                    Some((t, rt))
-                }) else {
+                let login = self.0.grant_token.lock().clone();
+                let Some(login) = login.filter(|t| t.refresh_token().is_some()) else {
                     return Err(Error::login_required(
                         "no refresh token for this login: sign in again",
                     ));
                 };
-                let result = match source.issuer() {
-                    Issuer::V1 => {
-                        client
-                            .create_token(&V1TokenRequest {
-                                grant_type: "refresh_token".into(),
-                                refresh_token: Some(refresh_token),
-                                device_id: source.device_id().map(str::to_owned),
-                                ..V1TokenRequest::default()
-                            })
-                            .await
-                    }
-                    Issuer::V2 => client.refresh(&refresh_token).await,
-                };
-                result.map_err(|e| match e {
+                self.0.source.renew(&login).await.map_err(|e| match e {
                     Error::Api(api) if refused(&api) => Error::LoginRequired(api),
                     other => other,
                 })
@@ -684,7 +699,7 @@ impl TokenProvider {
         *self.0.rejected.lock() = Some(token.access_token().secret().to_owned());
         let this = self.clone();
         let rejected = token.access_token().clone();
-        crate::blocking::spawn_detached(async move {
+        crate::runtime::spawn_detached(async move {
             let key = this.0.key_text.as_str();
             let _lock = this.0.store.lock(key).await;
             match this.0.store.load(key).await {
