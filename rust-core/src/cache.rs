@@ -16,7 +16,7 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::ArcSwapOption;
@@ -202,6 +202,8 @@ struct Inner {
     failures: AtomicU64,
     store_hits: AtomicU64,
     store_errors: AtomicU64,
+    /// Set after a store error, cleared by the next store call that works.
+    store_failing: AtomicBool,
 }
 
 struct Cached {
@@ -283,6 +285,7 @@ impl TokenProvider {
             failures: AtomicU64::new(0),
             store_hits: AtomicU64::new(0),
             store_errors: AtomicU64::new(0),
+            store_failing: AtomicBool::new(false),
             source,
         }));
         match options.initial_token {
@@ -508,6 +511,15 @@ impl TokenProvider {
     /// fetched, otherwise request, install and save.
     async fn fetch(&self, background: bool) -> Result<Token> {
         let key = self.0.key_text.as_str();
+        // First a plain read: when another process already fetched (the common case in a
+        // fleet), its token is used without taking the lock at all.
+        if self.0.pending_initial.lock().is_none()
+            && let Ok(Some(stored)) = self.0.store.load(key).await
+            && self.consider_stored(stored)
+            && let Some(t) = self.servable(background)
+        {
+            return Ok(t);
+        }
         let _lock = match self.0.store.lock(key).await {
             Ok(lock) => lock,
             Err(e) => {
@@ -520,7 +532,10 @@ impl TokenProvider {
             self.install(initial.clone());
         }
         let stored = match self.0.store.load(key).await {
-            Ok(stored) => stored,
+            Ok(stored) => {
+                self.0.store_failing.store(false, Ordering::Relaxed);
+                stored
+            }
             Err(e) => {
                 self.store_error("load", &e);
                 None
@@ -541,14 +556,19 @@ impl TokenProvider {
         {
             self.store_error("save", &e);
         }
-        let now = self.0.clock.now();
-        let wall = self.0.clock.system_time();
-        if let Some(c) = self.0.current.load_full()
-            && (c.fresh(now, wall) || (!background && c.usable(now, wall)))
-        {
-            return Ok(c.token.clone());
+        if let Some(t) = self.servable(background) {
+            return Ok(t);
         }
         self.request_and_install(background).await
+    }
+
+    /// The cached token if a fetch need not ask the server: fresh, or (for a caller that only
+    /// needs a usable token) not yet inside the margin.
+    fn servable(&self, background: bool) -> Option<Token> {
+        let now = self.0.clock.now();
+        let wall = self.0.clock.system_time();
+        let c = self.0.current.load_full()?;
+        (c.fresh(now, wall) || (!background && c.usable(now, wall))).then(|| c.token.clone())
     }
 
     /// Takes a stored token when it is at least as new as the one in memory: the store is
@@ -723,8 +743,14 @@ impl TokenProvider {
     }
 
     fn store_error(&self, what: &str, e: &Error) {
-        self.0.store_errors.fetch_add(1, Ordering::Relaxed);
-        tracing::warn!(key = %self.0.key_text, error = %e, "token store {what} failed");
+        // One warning per run of failures (a store that is down fails every call).
+        if self.0.store_errors.fetch_add(1, Ordering::Relaxed) == 0
+            || !self.0.store_failing.swap(true, Ordering::Relaxed)
+        {
+            tracing::warn!(key = %self.0.key_text, error = %e, "token store {what} failed; going on without it");
+        } else {
+            tracing::debug!(key = %self.0.key_text, error = %e, "token store {what} failed");
+        }
     }
 
     fn install(&self, token: Token) {

@@ -77,6 +77,8 @@ mod key;
 mod pkce;
 #[cfg(test)]
 mod proptests;
+#[cfg(feature = "redis")]
+mod redis_store;
 mod secret;
 mod store;
 mod token;
@@ -93,6 +95,11 @@ pub use device::{DEFAULT_INTERVAL, DEVICE_CODE_GRANT, DeviceAuthorization, SLOW_
 pub use error::{ApiError, ERROR_KINDS, Error, ErrorRecord, Result};
 pub use key::{CacheKey, GrantKind, normalize_scope};
 pub use pkce::{AuthorizationRequest, code_challenge, new_code_verifier};
+#[cfg(feature = "redis")]
+pub use redis_store::{
+    DEFAULT_KEY_PREFIX, DEFAULT_LOCK_TTL, DEFAULT_LOCK_WAIT, DEFAULT_OPERATION_TIMEOUT,
+    ENCRYPTION_KEY_ENV, RedisOptions, RedisStore, USER_TOKEN_TTL,
+};
 pub use secret::{
     AccessToken, AuthToken, ClientSecret, DeviceCode, IdToken, PkceCodeVerifier, RefreshToken,
     preview,
