@@ -320,20 +320,36 @@ impl TokenProvider {
     /// A token that is not within the expiry margin: from the cache when possible, otherwise
     /// from one fetch shared by every concurrent caller.
     pub async fn token(&self) -> Result<Token> {
-        if let Some(t) = self.cached_or_refresh_ahead() {
-            return Ok(t);
-        }
-        match self.join_fetch(false) {
-            Joined::Ready(t) => Ok(t),
-            Joined::Started(f) => f.await,
-            Joined::Shared(f) => {
-                let token = f.await?;
-                // Answered without a request of its own: a hit, as a cache read would be.
-                self.0.hits.fetch_add(1, Ordering::Relaxed);
-                Ok(token)
+        loop {
+            if let Some(t) = self.cached_or_refresh_ahead() {
+                return Ok(t);
             }
-            Joined::Failed(e) => Err(e),
+            return match self.join_fetch(false) {
+                Joined::Ready(t) => Ok(t),
+                Joined::Started(f) => f.await,
+                Joined::Shared(f) => {
+                    let token = f.await?;
+                    // A fetch that began before `invalidate()` can bring back the token just
+                    // rejected (a refresh that did not extend the expiry keeps the access token
+                    // in service). It has finished now, so the next round starts a new one.
+                    if self.is_rejected(&token) {
+                        continue;
+                    }
+                    // Answered without a request of its own: a hit, as a cache read would be.
+                    self.0.hits.fetch_add(1, Ordering::Relaxed);
+                    Ok(token)
+                }
+                Joined::Failed(e) => Err(e),
+            };
         }
+    }
+
+    fn is_rejected(&self, token: &Token) -> bool {
+        self.0
+            .rejected
+            .lock()
+            .as_deref()
+            .is_some_and(|r| r == token.access_token().secret())
     }
 
     /// The access token itself.
@@ -472,7 +488,12 @@ impl TokenProvider {
     fn join_fetch(&self, background: bool) -> Joined {
         let pid = std::process::id();
         let mut slot = self.0.inflight.lock();
-        if let Some(f) = slot.as_ref().filter(|f| f.pid == pid) {
+        // A fetch of this process that has not finished yet is joined; a finished one (its
+        // task is clearing the slot) is not waited for again.
+        if let Some(f) = slot
+            .as_ref()
+            .filter(|f| f.pid == pid && f.future.peek().is_none())
+        {
             return Joined::Shared(f.future.clone());
         }
         if !background {
@@ -635,9 +656,9 @@ impl TokenProvider {
                 // service (a re-issue, or a shorter lifetime): keep serving the one we have and
                 // pause background refreshes instead of asking again at once. A rotated refresh
                 // token is kept all the same: the one we sent is spent.
-                let keep = previous
-                    .as_ref()
-                    .filter(|p| p.usable(now, wall) && !token.outlives(&p.token));
+                let keep = previous.as_ref().filter(|p| {
+                    p.usable(now, wall) && !token.outlives(&p.token) && !self.is_rejected(&p.token)
+                });
                 let installed = match (keep, token.refresh_token()) {
                     (Some(p), Some(rt)) if p.token.refresh_token() != Some(rt) => {
                         p.token.clone().with_refresh_token(rt.secret().to_owned())

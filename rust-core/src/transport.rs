@@ -83,12 +83,18 @@ struct Settings {
 
 impl Settings {
     fn build(&self) -> Result<Http> {
-        let client = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout.min(self.timeout))
             // A token endpoint never redirects; following one could leak the form elsewhere.
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(&self.user_agent)
+            .user_agent(&self.user_agent);
+        // Android: reqwest's default verifier (rustls-platform-verifier) must be initialised
+        // through JNI with an application Context before the first handshake. Trust Mozilla's
+        // roots, compiled in, instead.
+        #[cfg(target_os = "android")]
+        let builder = builder.tls_certs_only(android_roots()?);
+        let client = builder
             .build()
             .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
         Ok(Http {
@@ -288,6 +294,16 @@ impl Transport {
         let capped = exp.min(BACKOFF_CAP);
         capped.mul_f64(rand::rng().random_range(0.5..1.0))
     }
+}
+
+/// Mozilla's root certificates (webpki-root-certs), for Android.
+#[cfg(target_os = "android")]
+fn android_roots() -> Result<Vec<reqwest::Certificate>> {
+    webpki_root_certs::TLS_SERVER_ROOT_CERTS
+        .iter()
+        .map(|der| reqwest::Certificate::from_der(der.as_ref()))
+        .collect::<reqwest::Result<Vec<_>>>()
+        .map_err(|e| Error::config(format!("cannot load the bundled TLS roots: {e}")))
 }
 
 enum Attempt {

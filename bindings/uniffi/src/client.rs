@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use crate::cancel::CancellationToken;
 use crate::config::{LANGUAGE, OAuthConfig};
-use crate::provider::TokenProvider;
-use crate::store::{ForeignStore, TokenStore};
+use crate::provider::{Grant, TokenProvider};
+use crate::store::{TokenStore, core_store};
 use crate::token::{AuthorizationRequest, DeviceAuthorization, Token};
 use crate::{Result, guard_cancellable, guard_sync, seconds};
 
@@ -145,18 +145,23 @@ impl OAuthClient {
             .map(Token::wrap)
     }
 
-    /// A client-credentials token (needs `clientSecret`).
-    #[uniffi::method(default(scope = None, audience = None, cancel = None))]
+    /// A client-credentials token (needs `clientSecret`). `accountSid` acts on behalf of that
+    /// account (sent as the `account_sid` query parameter; the token's `account_sid` claim).
+    #[uniffi::method(default(scope = None, audience = None, account_sid = None, cancel = None))]
     pub async fn client_credentials(
         &self,
         scope: Option<String>,
         audience: Option<String>,
+        account_sid: Option<String>,
         cancel: Option<Arc<CancellationToken>>,
     ) -> Result<Arc<Token>> {
         guard_cancellable(
             cancel,
-            self.0
-                .client_credentials(scope.as_deref(), audience.as_deref()),
+            self.0.client_credentials(
+                scope.as_deref(),
+                audience.as_deref(),
+                account_sid.as_deref(),
+            ),
         )
         .await
         .map(Token::wrap)
@@ -223,17 +228,29 @@ impl OAuthClient {
             .map(Token::wrap)
     }
 
-    /// A cached token source for API calls. `store` keeps tokens between runs (default:
-    /// memory); `initialToken` is a token obtained elsewhere (device login, code exchange),
-    /// renewed with its refresh token.
+    /// A cached token source for API calls.
+    ///
+    /// - `store` keeps tokens between runs and shares them between processes (default: memory).
+    /// - `initialToken` is a person's token obtained elsewhere (device login, code exchange),
+    ///   renewed with its refresh token.
+    /// - `accountSid`: client credentials on behalf of that account (part of the key).
+    /// - `account` labels the person (`"alice@example.com"`): keeps two people apart in one
+    ///   store, and lets a later run find the login without a token in hand.
+    /// - `grant`: `App` or `User`; by default `User` when `initialToken` or `account` is given,
+    ///   else `App`. A `User` provider never hands out an app token: when the login cannot be
+    ///   renewed its calls fail with `LoginRequired`.
     #[uniffi::method(default(
         scope = None,
         audience = None,
         store = None,
         refresh_ahead_seconds = None,
         expiry_margin_seconds = None,
-        initial_token = None
+        initial_token = None,
+        account_sid = None,
+        account = None,
+        grant = None
     ))]
+    #[allow(clippy::too_many_arguments)] // ProviderOptions, one argument each
     pub fn token_provider(
         &self,
         scope: Option<String>,
@@ -242,13 +259,16 @@ impl OAuthClient {
         refresh_ahead_seconds: Option<f64>,
         expiry_margin_seconds: Option<f64>,
         initial_token: Option<Arc<Token>>,
+        account_sid: Option<String>,
+        account: Option<String>,
+        grant: Option<Grant>,
     ) -> Result<Arc<TokenProvider>> {
         guard_sync(|| {
             let options = twilio_oauth::ProviderOptions {
                 scope,
                 audience,
-                store: store
-                    .map(|s| Arc::new(ForeignStore(s)) as Arc<dyn twilio_oauth::TokenStore>),
+                account_sid,
+                store: store.map(core_store),
                 refresh_ahead: refresh_ahead_seconds
                     .map(|v| seconds("refreshAheadSeconds", v))
                     .transpose()?,
@@ -256,6 +276,8 @@ impl OAuthClient {
                     .map(|v| seconds("expiryMarginSeconds", v))
                     .transpose()?,
                 initial_token: initial_token.map(|t| t.0.clone()),
+                account,
+                grant: grant.map(Into::into),
             };
             Ok(Arc::new(TokenProvider(self.0.token_provider(options))))
         })

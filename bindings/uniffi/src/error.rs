@@ -47,6 +47,23 @@ pub enum TwilioOAuthError {
         /// How long the server asked the client to wait, in seconds.
         retry_after_seconds: Option<f64>,
     },
+    /// A person's grant can no longer be refreshed (refused or reused refresh token, revoked
+    /// grant, ended session, or no refresh token at all): sign the person in again. Carries the
+    /// server's answer, as `Api` does. A provider for a person never falls back to an app
+    /// token.
+    #[error("sign in again: {}", api_text(*status, *code, error.as_deref(), message, more_info.as_deref()))]
+    LoginRequired {
+        /// The HTTP status (401 with error `login_required` when no request was made).
+        status: u16,
+        /// Twilio's numeric error code (`322403` for a refused refresh token).
+        code: Option<i64>,
+        /// The RFC 6749 error string (`invalid_grant`, or `login_required`).
+        error: Option<String>,
+        /// The server's human-readable message.
+        message: String,
+        /// Twilio's documentation link for the code.
+        more_info: Option<String>,
+    },
     /// Device flow: the user refused the authorization request.
     #[error("access denied: {message}")]
     AccessDenied {
@@ -130,6 +147,7 @@ impl TwilioOAuthError {
             Self::Config { .. } => "ConfigError",
             Self::Api { .. } => "ApiError",
             Self::RateLimited { .. } => "RateLimitedError",
+            Self::LoginRequired { .. } => "LoginRequiredError",
             Self::AccessDenied { .. } => "AccessDeniedError",
             Self::ExpiredToken { .. } => "ExpiredTokenError",
             Self::Transport { .. } => "TransportError",
@@ -180,6 +198,13 @@ impl From<twilio_oauth::Error> for TwilioOAuthError {
                 more_info: a.more_info,
                 retry_after_seconds: a.retry_after.map(|d| d.as_secs_f64()),
             },
+            E::LoginRequired(a) => Self::LoginRequired {
+                status: a.status,
+                code: a.code,
+                error: a.error,
+                message: a.message,
+                more_info: a.more_info,
+            },
             E::AccessDenied { message } => Self::AccessDenied { message },
             E::ExpiredToken { message } => Self::ExpiredToken { message },
             E::Transport { message } => Self::Transport { message },
@@ -196,21 +221,29 @@ impl From<twilio_oauth::Error> for TwilioOAuthError {
             E::Cancelled => Self::Cancelled,
             E::Store { message } => Self::Store { message },
             E::Internal { message } => Self::Internal { message },
-            // A kind added to the core later: keep its text, under the root kind.
-            other => Self::Internal {
-                message: other.to_string(),
-            },
         }
     }
 }
 
-/// What an app's `TokenStore` reported, as the core sees it: always a store error (the core
-/// logs it and carries on without the store).
+/// What an app's `TokenStore` reported, as the core sees it: always a store error, whatever
+/// the store threw (the core logs it and carries on without the store). Each kind is listed, so
+/// a new one must be placed here on purpose.
 impl From<TwilioOAuthError> for twilio_oauth::Error {
     fn from(e: TwilioOAuthError) -> Self {
+        use TwilioOAuthError as T;
         match e {
-            TwilioOAuthError::Store { message } => twilio_oauth::Error::Store { message },
-            other => twilio_oauth::Error::Store {
+            T::Store { message } => twilio_oauth::Error::Store { message },
+            other @ (T::Config { .. }
+            | T::Api { .. }
+            | T::RateLimited { .. }
+            | T::LoginRequired { .. }
+            | T::AccessDenied { .. }
+            | T::ExpiredToken { .. }
+            | T::Transport { .. }
+            | T::Timeout { .. }
+            | T::InvalidResponse { .. }
+            | T::Cancelled
+            | T::Internal { .. }) => twilio_oauth::Error::Store {
                 message: format!("the token store failed with {}: {other}", other.kind()),
             },
         }
@@ -231,31 +264,91 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for TwilioOAuthError {
 mod tests {
     use super::*;
 
+    fn refused_refresh() -> twilio_oauth::ApiError {
+        twilio_oauth::ApiError::from_body(
+            400,
+            br#"{"code": 322403, "message": "invalid_grant: refresh token already used", "more_info": "https://www.twilio.com/docs/errors/322403", "status": 400}"#,
+            None,
+        )
+    }
+
+    /// Every kind of the core, once: each keeps its name and its text here. (The conversion
+    /// itself has no fallback arm: a kind added to the core does not compile until it is
+    /// mapped.)
     #[test]
     fn every_core_kind_keeps_its_name() {
+        use twilio_oauth::Error as E;
+        let api = refused_refresh();
         let cases = [
-            twilio_oauth::Error::Config {
+            E::Config {
                 message: "x".into(),
             },
-            twilio_oauth::Error::Cancelled,
-            twilio_oauth::Error::Store {
+            E::Api(api.clone()),
+            E::RateLimited(twilio_oauth::ApiError::from_body(
+                429,
+                b"{}",
+                Some(std::time::Duration::from_secs(2)),
+            )),
+            E::LoginRequired(api),
+            E::AccessDenied {
                 message: "x".into(),
             },
-            twilio_oauth::Error::Internal {
+            E::ExpiredToken {
                 message: "x".into(),
             },
-            twilio_oauth::Error::InvalidResponse {
+            E::Transport {
+                message: "x".into(),
+            },
+            E::Timeout {
+                message: "x".into(),
+            },
+            E::InvalidResponse {
                 status: 200,
                 message: "m".into(),
                 excerpt: "e".into(),
             },
+            E::Cancelled,
+            E::Store {
+                message: "x".into(),
+            },
+            E::Internal {
+                message: "x".into(),
+            },
         ];
+        let mut kinds = std::collections::BTreeSet::new();
         for core in cases {
             let kind = core.kind();
             let text = core.to_string();
             let ours = TwilioOAuthError::from(core);
             assert_eq!(ours.kind(), kind);
             assert_eq!(ours.to_string(), text);
+            kinds.insert(kind);
+        }
+        assert_eq!(kinds.len(), twilio_oauth::ERROR_KINDS.len(), "{kinds:?}");
+        for (kind, _) in twilio_oauth::ERROR_KINDS {
+            assert!(kinds.contains(kind), "{kind} is not covered");
+        }
+    }
+
+    #[test]
+    fn login_required_carries_the_servers_answer() {
+        let core = twilio_oauth::Error::LoginRequired(refused_refresh());
+        match TwilioOAuthError::from(core) {
+            TwilioOAuthError::LoginRequired {
+                status,
+                code,
+                message,
+                more_info,
+                ..
+            } => {
+                assert_eq!((status, code), (400, Some(322403)));
+                assert!(message.contains("already used"), "{message}");
+                assert_eq!(
+                    more_info.as_deref(),
+                    Some("https://www.twilio.com/docs/errors/322403")
+                );
+            }
+            other => unreachable!("{other:?}"),
         }
     }
 
@@ -284,5 +377,10 @@ mod tests {
         assert_eq!(e.kind(), "StoreError");
         let core: twilio_oauth::Error = TwilioOAuthError::config("bad").into();
         assert_eq!(core.kind(), "StoreError");
+        // Even a person's login error thrown by a store is the store's failure, nothing more.
+        let thrown: TwilioOAuthError = twilio_oauth::Error::LoginRequired(refused_refresh()).into();
+        let core: twilio_oauth::Error = thrown.into();
+        assert_eq!(core.kind(), "StoreError");
+        assert!(core.to_string().contains("LoginRequiredError"), "{core}");
     }
 }

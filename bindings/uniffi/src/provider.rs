@@ -18,6 +18,41 @@ pub struct Stats {
     pub background_refreshes: u64,
     /// Token requests that failed.
     pub failures: u64,
+    /// Tokens taken from the store instead of fetched (another process's refresh, or a
+    /// previous run's token).
+    pub store_hits: u64,
+    /// Store operations (lock, load, save, delete) that failed; each was logged and the
+    /// provider went on without the store.
+    pub store_errors: u64,
+}
+
+/// Whose token a provider serves: the app's own (client credentials) or a person's (a device
+/// login or an authorization code, renewed with its refresh token).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum Grant {
+    /// The app acting as itself: client-credentials tokens.
+    App,
+    /// A person: renewed with the refresh token, never replaced by an app token; when the
+    /// login cannot be renewed, calls fail with `LoginRequired`.
+    User,
+}
+
+impl From<Grant> for twilio_oauth::GrantKind {
+    fn from(g: Grant) -> Self {
+        match g {
+            Grant::App => Self::App,
+            Grant::User => Self::User,
+        }
+    }
+}
+
+impl From<twilio_oauth::GrantKind> for Grant {
+    fn from(g: twilio_oauth::GrantKind) -> Self {
+        match g {
+            twilio_oauth::GrantKind::App => Self::App,
+            twilio_oauth::GrantKind::User => Self::User,
+        }
+    }
 }
 
 /// The cached token that API calls use: a fresh token at once, otherwise one fetch shared by
@@ -103,11 +138,20 @@ impl TokenProvider {
             fetches: s.fetches,
             background_refreshes: s.background_refreshes,
             failures: s.failures,
+            store_hits: s.store_hits,
+            store_errors: s.store_errors,
         }
     }
 
-    /// The key under which this provider's token is cached and stored.
+    /// The key under which this provider's token is cached and stored: an opaque string
+    /// (`twilio-oauth:v2?…`) naming the server, app, account, grant, person, scope and
+    /// audience. Compare it, never parse it.
     pub fn key(&self) -> String {
         self.0.key().to_owned()
+    }
+
+    /// Whose token this provider serves: `App` or `User`.
+    pub fn grant(&self) -> Grant {
+        self.0.grant().into()
     }
 }

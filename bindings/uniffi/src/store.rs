@@ -2,7 +2,7 @@
 //! Keystore-backed storage, a database) or taken from the built-in memory and file stores.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use crate::token::Token;
 use crate::{Result, TwilioOAuthError};
@@ -71,16 +71,84 @@ impl TokenStore for BuiltinStore {
     }
 }
 
+/// The built-in stores handed out so far, by address. A provider given one of them must see
+/// the core's store itself, not a `TokenStore` wrapper around it: only the core's `FileStore`
+/// knows how to lock a key against other processes while it refreshes (the foreign trait has
+/// no `lock`). uniffi hands a Rust-made trait object back as the same `Arc`, so its address
+/// finds it here; the `Weak` keeps that address from being reused while it is listed.
+static BUILTIN: Mutex<Vec<Weak<BuiltinStore>>> = Mutex::new(Vec::new());
+
+fn builtin(store: impl twilio_oauth::TokenStore + 'static) -> Arc<dyn TokenStore> {
+    let store = Arc::new(BuiltinStore(Arc::new(store)));
+    let mut listed = BUILTIN.lock().unwrap_or_else(PoisonError::into_inner);
+    listed.retain(|w| w.strong_count() > 0);
+    listed.push(Arc::downgrade(&store));
+    store
+}
+
+/// What the core should use for a store passed in from Kotlin or Swift: the core's own store
+/// when it is one of ours (`fileTokenStore`, `memoryTokenStore`), else the foreign object.
+pub(crate) fn core_store(store: Arc<dyn TokenStore>) -> Arc<dyn twilio_oauth::TokenStore> {
+    let address = Arc::as_ptr(&store).cast::<()>();
+    let listed = BUILTIN.lock().unwrap_or_else(PoisonError::into_inner);
+    let ours = listed
+        .iter()
+        .find(|w| w.as_ptr().cast::<()>() == address)
+        .and_then(Weak::upgrade);
+    drop(listed);
+    match ours {
+        Some(builtin) => builtin.0.clone(),
+        None => Arc::new(ForeignStore(store)),
+    }
+}
+
 /// A store that keeps tokens in memory (what a provider uses when given none).
 #[uniffi::export]
 pub fn memory_token_store() -> Arc<dyn TokenStore> {
-    Arc::new(BuiltinStore(Arc::new(twilio_oauth::MemoryStore::new())))
+    builtin(twilio_oauth::MemoryStore::new())
 }
 
-/// A store that keeps tokens in one JSON file (mode 0600, replaced atomically): for desktop
-/// JVM apps and command-line tools. Mobile apps should implement `TokenStore` over the Keychain
-/// or Keystore-backed storage instead.
+/// A store that keeps tokens in one JSON file (mode 0600 in a 0700 folder, replaced
+/// atomically), for desktop JVM apps and command-line tools. Processes that share the file
+/// share the tokens safely: a provider locks the person's entry while it refreshes, and uses a
+/// token another process already refreshed, so a rotated refresh token is sent once. A folder or
+/// file that other users can write is refused (`Store` error). Mobile apps should implement
+/// `TokenStore` over the Keychain or Keystore-backed storage instead.
 #[uniffi::export]
 pub fn file_token_store(path: String) -> Arc<dyn TokenStore> {
-    Arc::new(BuiltinStore(Arc::new(twilio_oauth::FileStore::new(path))))
+    builtin(twilio_oauth::FileStore::new(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_builtin_store_reaches_the_core_unwrapped_and_a_foreign_one_wrapped() {
+        let dir = std::env::temp_dir().join("never-created-by-this-test");
+        let file = file_token_store(dir.join("t.json").display().to_string());
+        let core = core_store(file.clone());
+        assert!(format!("{core:?}").starts_with("FileStore"), "{core:?}");
+
+        struct Foreign;
+        #[async_trait::async_trait]
+        impl TokenStore for Foreign {
+            async fn load(&self, _: String) -> Result<Option<Arc<Token>>> {
+                Ok(None)
+            }
+            async fn save(&self, _: String, _: Arc<Token>) -> Result<()> {
+                Ok(())
+            }
+            async fn delete(&self, _: String) -> Result<()> {
+                Ok(())
+            }
+        }
+        let foreign: Arc<dyn TokenStore> = Arc::new(Foreign);
+        assert_eq!(format!("{:?}", core_store(foreign)), "ForeignTokenStore");
+        // Once the app drops the built-in store, its entry goes with the next one made.
+        drop((file, core));
+        let _memory = memory_token_store();
+        let listed = BUILTIN.lock().unwrap_or_else(PoisonError::into_inner);
+        assert!(listed.iter().all(|w| w.strong_count() > 0));
+    }
 }

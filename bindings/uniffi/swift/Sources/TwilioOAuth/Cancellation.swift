@@ -85,13 +85,14 @@ extension OAuthClient {
         }
     }
 
-    /// A client-credentials token (needs `clientSecret`).
-    public func clientCredentials(scope: String? = nil, audience: String? = nil) async throws
-        -> Token
-    {
+    /// A client-credentials token (needs `clientSecret`); `accountSid` acts on behalf of that
+    /// account.
+    public func clientCredentials(
+        scope: String? = nil, audience: String? = nil, accountSid: String? = nil
+    ) async throws -> Token {
         try await withTaskCancellation { cancel in
             try await self.clientCredentialsWithCancel(
-                scope: scope, audience: audience, cancel: cancel)
+                scope: scope, audience: audience, accountSid: accountSid, cancel: cancel)
         }
     }
 

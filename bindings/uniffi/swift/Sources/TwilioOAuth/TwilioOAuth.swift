@@ -1318,9 +1318,10 @@ public protocol OAuthClientProtocol: AnyObject, Sendable {
     func baseUrl()  -> String
     
     /**
-     * A client-credentials token (needs `clientSecret`).
+     * A client-credentials token (needs `clientSecret`). `accountSid` acts on behalf of that
+     * account (sent as the `account_sid` query parameter; the token's `account_sid` claim).
      */
-    func clientCredentialsWithCancel(scope: String?, audience: String?, cancel: CancellationToken?) async throws  -> Token
+    func clientCredentialsWithCancel(scope: String?, audience: String?, accountSid: String?, cancel: CancellationToken?) async throws  -> Token
     
     /**
      * The app's client id.
@@ -1365,11 +1366,19 @@ public protocol OAuthClientProtocol: AnyObject, Sendable {
     func refreshWithCancel(refreshToken: String, cancel: CancellationToken?) async throws  -> Token
     
     /**
-     * A cached token source for API calls. `store` keeps tokens between runs (default:
-     * memory); `initialToken` is a token obtained elsewhere (device login, code exchange),
+     * A cached token source for API calls.
+     *
+     * - `store` keeps tokens between runs and shares them between processes (default: memory).
+     * - `initialToken` is a person's token obtained elsewhere (device login, code exchange),
      * renewed with its refresh token.
+     * - `accountSid`: client credentials on behalf of that account (part of the key).
+     * - `account` labels the person (`"alice@example.com"`): keeps two people apart in one
+     * store, and lets a later run find the login without a token in hand.
+     * - `grant`: `App` or `User`; by default `User` when `initialToken` or `account` is given,
+     * else `App`. A `User` provider never hands out an app token: when the login cannot be
+     * renewed its calls fail with `LoginRequired`.
      */
-    func tokenProvider(scope: String?, audience: String?, store: TokenStore?, refreshAheadSeconds: Double?, expiryMarginSeconds: Double?, initialToken: Token?) throws  -> TokenProvider
+    func tokenProvider(scope: String?, audience: String?, store: TokenStore?, refreshAheadSeconds: Double?, expiryMarginSeconds: Double?, initialToken: Token?, accountSid: String?, account: String?, grant: Grant?) throws  -> TokenProvider
     
 }
 /**
@@ -1484,14 +1493,15 @@ open func baseUrl() -> String  {
 }
     
     /**
-     * A client-credentials token (needs `clientSecret`).
+     * A client-credentials token (needs `clientSecret`). `accountSid` acts on behalf of that
+     * account (sent as the `account_sid` query parameter; the token's `account_sid` claim).
      */
-open func clientCredentialsWithCancel(scope: String? = nil, audience: String? = nil, cancel: CancellationToken? = nil)async throws  -> Token  {
+open func clientCredentialsWithCancel(scope: String? = nil, audience: String? = nil, accountSid: String? = nil, cancel: CancellationToken? = nil)async throws  -> Token  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_twilio_oauth_uniffi_fn_method_oauthclient_client_credentials(
-                        self.uniffiCloneHandle(),FfiConverterOptionString.lower(scope),FfiConverterOptionString.lower(audience),FfiConverterOptionTypeCancellationToken.lower(cancel)
+                        self.uniffiCloneHandle(),FfiConverterOptionString.lower(scope),FfiConverterOptionString.lower(audience),FfiConverterOptionString.lower(accountSid),FfiConverterOptionTypeCancellationToken.lower(cancel)
                 )
             },
             pollFunc: ffi_twilio_oauth_uniffi_rust_future_poll_u64,
@@ -1643,11 +1653,19 @@ open func refreshWithCancel(refreshToken: String, cancel: CancellationToken? = n
 }
     
     /**
-     * A cached token source for API calls. `store` keeps tokens between runs (default:
-     * memory); `initialToken` is a token obtained elsewhere (device login, code exchange),
+     * A cached token source for API calls.
+     *
+     * - `store` keeps tokens between runs and shares them between processes (default: memory).
+     * - `initialToken` is a person's token obtained elsewhere (device login, code exchange),
      * renewed with its refresh token.
+     * - `accountSid`: client credentials on behalf of that account (part of the key).
+     * - `account` labels the person (`"alice@example.com"`): keeps two people apart in one
+     * store, and lets a later run find the login without a token in hand.
+     * - `grant`: `App` or `User`; by default `User` when `initialToken` or `account` is given,
+     * else `App`. A `User` provider never hands out an app token: when the login cannot be
+     * renewed its calls fail with `LoginRequired`.
      */
-open func tokenProvider(scope: String? = nil, audience: String? = nil, store: TokenStore? = nil, refreshAheadSeconds: Double? = nil, expiryMarginSeconds: Double? = nil, initialToken: Token? = nil)throws  -> TokenProvider  {
+open func tokenProvider(scope: String? = nil, audience: String? = nil, store: TokenStore? = nil, refreshAheadSeconds: Double? = nil, expiryMarginSeconds: Double? = nil, initialToken: Token? = nil, accountSid: String? = nil, account: String? = nil, grant: Grant? = nil)throws  -> TokenProvider  {
     return try  FfiConverterTypeTokenProvider_lift(try rustCallWithError(FfiConverterTypeTwilioOAuthError_lift) {
         uniffiCallStatus in
     uniffi_twilio_oauth_uniffi_fn_method_oauthclient_token_provider(
@@ -1657,7 +1675,10 @@ open func tokenProvider(scope: String? = nil, audience: String? = nil, store: To
         FfiConverterOptionTypeTokenStore.lower(store),
         FfiConverterOptionDouble.lower(refreshAheadSeconds),
         FfiConverterOptionDouble.lower(expiryMarginSeconds),
-        FfiConverterOptionTypeToken.lower(initialToken),uniffiCallStatus
+        FfiConverterOptionTypeToken.lower(initialToken),
+        FfiConverterOptionString.lower(accountSid),
+        FfiConverterOptionString.lower(account),
+        FfiConverterOptionTypeGrant.lower(grant),uniffiCallStatus
     )
 })
 }
@@ -2143,12 +2164,19 @@ public protocol TokenProviderProtocol: AnyObject, Sendable {
     func cachedToken()  -> Token?
     
     /**
+     * Whose token this provider serves: `App` or `User`.
+     */
+    func grant()  -> Grant
+    
+    /**
      * Drops the cached token (call it after the API answered 401).
      */
     func invalidate() 
     
     /**
-     * The key under which this provider's token is cached and stored.
+     * The key under which this provider's token is cached and stored: an opaque string
+     * (`twilio-oauth:v2?…`) naming the server, app, account, grant, person, scope and
+     * audience. Compare it, never parse it.
      */
     func key()  -> String
     
@@ -2296,6 +2324,18 @@ open func cachedToken() -> Token?  {
 }
     
     /**
+     * Whose token this provider serves: `App` or `User`.
+     */
+open func grant() -> Grant  {
+    return try!  FfiConverterTypeGrant_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twilio_oauth_uniffi_fn_method_tokenprovider_grant(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Drops the cached token (call it after the API answered 401).
      */
 open func invalidate()  {try! rustCall() {
@@ -2307,7 +2347,9 @@ open func invalidate()  {try! rustCall() {
 }
     
     /**
-     * The key under which this provider's token is cached and stored.
+     * The key under which this provider's token is cached and stored: an opaque string
+     * (`twilio-oauth:v2?…`) naming the server, app, account, grant, person, scope and
+     * audience. Compare it, never parse it.
      */
 open func key() -> String  {
     return try!  FfiConverterString.lift(try! rustCall() {
@@ -2984,6 +3026,16 @@ public struct Stats: Equatable, Hashable {
      * Token requests that failed.
      */
     public var failures: UInt64
+    /**
+     * Tokens taken from the store instead of fetched (another process's refresh, or a
+     * previous run's token).
+     */
+    public var storeHits: UInt64
+    /**
+     * Store operations (lock, load, save, delete) that failed; each was logged and the
+     * provider went on without the store.
+     */
+    public var storeErrors: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2999,11 +3051,21 @@ public struct Stats: Equatable, Hashable {
          */backgroundRefreshes: UInt64, 
         /**
          * Token requests that failed.
-         */failures: UInt64) {
+         */failures: UInt64, 
+        /**
+         * Tokens taken from the store instead of fetched (another process's refresh, or a
+         * previous run's token).
+         */storeHits: UInt64, 
+        /**
+         * Store operations (lock, load, save, delete) that failed; each was logged and the
+         * provider went on without the store.
+         */storeErrors: UInt64) {
         self.hits = hits
         self.fetches = fetches
         self.backgroundRefreshes = backgroundRefreshes
         self.failures = failures
+        self.storeHits = storeHits
+        self.storeErrors = storeErrors
     }
 
     
@@ -3025,7 +3087,9 @@ public struct FfiConverterTypeStats: FfiConverterRustBuffer {
                 hits: FfiConverterUInt64.read(from: &buf), 
                 fetches: FfiConverterUInt64.read(from: &buf), 
                 backgroundRefreshes: FfiConverterUInt64.read(from: &buf), 
-                failures: FfiConverterUInt64.read(from: &buf)
+                failures: FfiConverterUInt64.read(from: &buf), 
+                storeHits: FfiConverterUInt64.read(from: &buf), 
+                storeErrors: FfiConverterUInt64.read(from: &buf)
         )
     }
 
@@ -3034,6 +3098,8 @@ public struct FfiConverterTypeStats: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.fetches, into: &buf)
         FfiConverterUInt64.write(value.backgroundRefreshes, into: &buf)
         FfiConverterUInt64.write(value.failures, into: &buf)
+        FfiConverterUInt64.write(value.storeHits, into: &buf)
+        FfiConverterUInt64.write(value.storeErrors, into: &buf)
     }
 }
 
@@ -3051,6 +3117,83 @@ public func FfiConverterTypeStats_lift(_ buf: RustBuffer) throws -> Stats {
 public func FfiConverterTypeStats_lower(_ value: Stats) -> RustBuffer {
     return FfiConverterTypeStats.lower(value)
 }
+
+
+/**
+ * Whose token a provider serves: the app's own (client credentials) or a person's (a device
+ * login or an authorization code, renewed with its refresh token).
+ */
+
+public enum Grant: Equatable, Hashable {
+    
+    /**
+     * The app acting as itself: client-credentials tokens.
+     */
+    case app
+    /**
+     * A person: renewed with the refresh token, never replaced by an app token; when the
+     * login cannot be renewed, calls fail with `LoginRequired`.
+     */
+    case user
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Grant: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGrant: FfiConverterRustBuffer {
+    typealias SwiftType = Grant
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Grant {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .app
+        
+        case 2: return .user
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Grant, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .app:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .user:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGrant_lift(_ buf: RustBuffer) throws -> Grant {
+    return try FfiConverterTypeGrant.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGrant_lower(_ value: Grant) -> RustBuffer {
+    return FfiConverterTypeGrant.lower(value)
+}
+
 
 
 /**
@@ -3112,6 +3255,29 @@ enum TwilioOAuthError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErr
         /**
          * How long the server asked the client to wait, in seconds.
          */retryAfterSeconds: Double?
+    )
+    /**
+     * A person's grant can no longer be refreshed (refused or reused refresh token, revoked
+     * grant, ended session, or no refresh token at all): sign the person in again. Carries the
+     * server's answer, as `Api` does. A provider for a person never falls back to an app
+     * token.
+     */
+    case LoginRequired(
+        /**
+         * The HTTP status (401 with error `login_required` when no request was made).
+         */status: UInt16, 
+        /**
+         * Twilio's numeric error code (`322403` for a refused refresh token).
+         */code: Int64?, 
+        /**
+         * The RFC 6749 error string (`invalid_grant`, or `login_required`).
+         */error: String?, 
+        /**
+         * The server's human-readable message.
+         */message: String, 
+        /**
+         * Twilio's documentation link for the code.
+         */moreInfo: String?
     )
     /**
      * Device flow: the user refused the authorization request.
@@ -3238,28 +3404,35 @@ public struct FfiConverterTypeTwilioOAuthError: FfiConverterRustBuffer {
             moreInfo: try FfiConverterOptionString.read(from: &buf), 
             retryAfterSeconds: try FfiConverterOptionDouble.read(from: &buf)
             )
-        case 4: return .AccessDenied(
+        case 4: return .LoginRequired(
+            status: try FfiConverterUInt16.read(from: &buf), 
+            code: try FfiConverterOptionInt64.read(from: &buf), 
+            error: try FfiConverterOptionString.read(from: &buf), 
+            message: try FfiConverterString.read(from: &buf), 
+            moreInfo: try FfiConverterOptionString.read(from: &buf)
+            )
+        case 5: return .AccessDenied(
             message: try FfiConverterString.read(from: &buf)
             )
-        case 5: return .ExpiredToken(
+        case 6: return .ExpiredToken(
             message: try FfiConverterString.read(from: &buf)
             )
-        case 6: return .Transport(
+        case 7: return .Transport(
             message: try FfiConverterString.read(from: &buf)
             )
-        case 7: return .Timeout(
+        case 8: return .Timeout(
             message: try FfiConverterString.read(from: &buf)
             )
-        case 8: return .InvalidResponse(
+        case 9: return .InvalidResponse(
             status: try FfiConverterUInt16.read(from: &buf), 
             message: try FfiConverterString.read(from: &buf), 
             excerpt: try FfiConverterString.read(from: &buf)
             )
-        case 9: return .Cancelled
-        case 10: return .Store(
+        case 10: return .Cancelled
+        case 11: return .Store(
             message: try FfiConverterString.read(from: &buf)
             )
-        case 11: return .Internal(
+        case 12: return .Internal(
             message: try FfiConverterString.read(from: &buf)
             )
 
@@ -3298,44 +3471,53 @@ public struct FfiConverterTypeTwilioOAuthError: FfiConverterRustBuffer {
             FfiConverterOptionDouble.write(retryAfterSeconds, into: &buf)
             
         
-        case let .AccessDenied(message):
+        case let .LoginRequired(status,code,error,message,moreInfo):
             writeInt(&buf, Int32(4))
+            FfiConverterUInt16.write(status, into: &buf)
+            FfiConverterOptionInt64.write(code, into: &buf)
+            FfiConverterOptionString.write(error, into: &buf)
             FfiConverterString.write(message, into: &buf)
+            FfiConverterOptionString.write(moreInfo, into: &buf)
             
         
-        case let .ExpiredToken(message):
+        case let .AccessDenied(message):
             writeInt(&buf, Int32(5))
             FfiConverterString.write(message, into: &buf)
             
         
-        case let .Transport(message):
+        case let .ExpiredToken(message):
             writeInt(&buf, Int32(6))
             FfiConverterString.write(message, into: &buf)
             
         
-        case let .Timeout(message):
+        case let .Transport(message):
             writeInt(&buf, Int32(7))
             FfiConverterString.write(message, into: &buf)
             
         
-        case let .InvalidResponse(status,message,excerpt):
+        case let .Timeout(message):
             writeInt(&buf, Int32(8))
+            FfiConverterString.write(message, into: &buf)
+            
+        
+        case let .InvalidResponse(status,message,excerpt):
+            writeInt(&buf, Int32(9))
             FfiConverterUInt16.write(status, into: &buf)
             FfiConverterString.write(message, into: &buf)
             FfiConverterString.write(excerpt, into: &buf)
             
         
         case .Cancelled:
-            writeInt(&buf, Int32(9))
+            writeInt(&buf, Int32(10))
         
         
         case let .Store(message):
-            writeInt(&buf, Int32(10))
+            writeInt(&buf, Int32(11))
             FfiConverterString.write(message, into: &buf)
             
         
         case let .Internal(message):
-            writeInt(&buf, Int32(11))
+            writeInt(&buf, Int32(12))
             FfiConverterString.write(message, into: &buf)
             
         }
@@ -3520,6 +3702,30 @@ fileprivate struct FfiConverterOptionTypeTokenStore: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeTokenStore.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeGrant: FfiConverterRustBuffer {
+    typealias SwiftType = Grant?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeGrant.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeGrant.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -3714,9 +3920,12 @@ public func uniffiForeignFutureHandleCountTwilioOauthUniffi() -> Int {
     UNIFFI_FOREIGN_FUTURE_HANDLE_MAP.count
 }
 /**
- * A store that keeps tokens in one JSON file (mode 0600, replaced atomically): for desktop
- * JVM apps and command-line tools. Mobile apps should implement `TokenStore` over the Keychain
- * or Keystore-backed storage instead.
+ * A store that keeps tokens in one JSON file (mode 0600 in a 0700 folder, replaced
+ * atomically), for desktop JVM apps and command-line tools. Processes that share the file
+ * share the tokens safely: a provider locks the person's entry while it refreshes, and uses a
+ * token another process already refreshed, so a rotated refresh token is sent once. A folder or
+ * file that other users can write is refused (`Store` error). Mobile apps should implement
+ * `TokenStore` over the Keychain or Keystore-backed storage instead.
  */
 public func fileTokenStore(path: String) -> TokenStore  {
     return try!  FfiConverterTypeTokenStore_lift(try! rustCall() {
@@ -3752,7 +3961,7 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
-    if (uniffi_twilio_oauth_uniffi_checksum_func_file_token_store() != 17644) {
+    if (uniffi_twilio_oauth_uniffi_checksum_func_file_token_store() != 8349) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twilio_oauth_uniffi_checksum_func_memory_token_store() != 53763) {
@@ -3770,7 +3979,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twilio_oauth_uniffi_checksum_method_oauthclient_base_url() != 4171) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twilio_oauth_uniffi_checksum_method_oauthclient_client_credentials() != 60995) {
+    if (uniffi_twilio_oauth_uniffi_checksum_method_oauthclient_client_credentials() != 21325) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twilio_oauth_uniffi_checksum_method_oauthclient_client_id() != 1621) {
@@ -3797,7 +4006,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twilio_oauth_uniffi_checksum_method_oauthclient_refresh() != 29709) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twilio_oauth_uniffi_checksum_method_oauthclient_token_provider() != 60133) {
+    if (uniffi_twilio_oauth_uniffi_checksum_method_oauthclient_token_provider() != 39814) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twilio_oauth_uniffi_checksum_method_tokenprovider_access_token() != 65114) {
@@ -3812,10 +4021,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twilio_oauth_uniffi_checksum_method_tokenprovider_cached_token() != 9116) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_twilio_oauth_uniffi_checksum_method_tokenprovider_grant() != 38085) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_twilio_oauth_uniffi_checksum_method_tokenprovider_invalidate() != 25581) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twilio_oauth_uniffi_checksum_method_tokenprovider_key() != 63074) {
+    if (uniffi_twilio_oauth_uniffi_checksum_method_tokenprovider_key() != 24640) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twilio_oauth_uniffi_checksum_method_tokenprovider_stats() != 13067) {

@@ -112,6 +112,40 @@ final class MockServer: @unchecked Sendable {
         return (counts?[endpoint] as? NSNumber)?.intValue ?? 0
     }
 
+    /// One counter of `GET /admin/stats` (`refreshes`, `refresh_reuses`, `grants_revoked`, …).
+    func stat(_ name: String) async throws -> Int {
+        let (_, body, _) = try await send("GET", "/admin/stats")
+        let json = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+        return (json?[name] as? NSNumber)?.intValue ?? -1
+    }
+
+    /// The `grant_type` of each `/v2/token` request since the last reset, in order.
+    func grantTypes() async throws -> [String] {
+        let (_, body, _) = try await send("GET", "/admin/requests")
+        let list = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [[String: Any]] ?? []
+        return list.compactMap { request in
+            let form = request["form"] as? [String: [String]]
+            return form?["grant_type"]?.first
+        }
+    }
+
+    /// A person signs in: `authorizationUrl` with PKCE, the authorize redirect (not followed),
+    /// `exchangeCode`. The token carries a refresh token.
+    func login(_ client: OAuthClient, scope: String = "openid offline_access") async throws -> Token {
+        let redirect = "http://127.0.0.1/callback"
+        let request = try client.authorizationUrl(redirectUri: redirect, scope: scope)
+        let (status, _, location) = try await send("GET", request.url())
+        guard status == 302, let location = location else {
+            throw MockError.admin("the authorize endpoint answered \(status)")
+        }
+        let back = queryItems(location)
+        guard back["state"] == request.state(), let code = back["code"] else {
+            throw MockError.admin("the redirect carries no code or another state")
+        }
+        return try await client.exchangeCode(
+            code: code, redirectUri: redirect, codeVerifier: request.codeVerifier())
+    }
+
     @discardableResult
     func post(_ path: String, _ json: String) async throws -> String {
         let (status, body, _) = try await send("POST", path, body: json)

@@ -406,6 +406,71 @@ final class StoreTests: XCTestCase {
     }
 }
 
+final class UserTests: XCTestCase {
+    let mock = MockServer.shared
+
+    override func setUp() async throws {
+        try await mock.reset()
+    }
+
+    func testAPersonsProviderWhoseRefreshTokenIsRefusedThrowsLoginRequiredAndNeverAsksForAnAppToken()
+        async throws
+    {
+        let client = try OAuthClient(config: mock.config())
+        let login = try await mock.login(client)
+        _ = try await client.refresh(refreshToken: try XCTUnwrap(login.refreshToken()))
+        let provider = try client.tokenProvider(initialToken: login)
+        XCTAssertEqual(provider.grant(), .user)
+        provider.invalidate()
+        do {
+            _ = try await provider.token()
+            XCTFail("a refused refresh must throw")
+        } catch TwilioOAuthError.LoginRequired(let status, let code, _, _, _) {
+            XCTAssertEqual(status, 400)
+            XCTAssertEqual(code, 322403)
+        }
+        let grants = try await mock.grantTypes()
+        XCTAssertFalse(grants.contains("client_credentials"), "\(grants)")
+        let reuses = try await mock.stat("refresh_reuses")
+        XCTAssertEqual(reuses, 1)
+    }
+
+    func testRotationOverFiveRefreshesNeverSendsARefreshTokenTwice() async throws {
+        let client = try OAuthClient(config: mock.config())
+        let login = try await mock.login(client)
+        let provider = try client.tokenProvider(initialToken: login)
+        var seen = Set([login.accessToken()])
+        for _ in 0..<5 {
+            provider.invalidate()
+            seen.insert(try await provider.token().accessToken())
+        }
+        XCTAssertEqual(seen.count, 6)
+        XCTAssertEqual(provider.stats().fetches, 5)
+        let refreshes = try await mock.stat("refreshes")
+        let reuses = try await mock.stat("refresh_reuses")
+        XCTAssertEqual(refreshes, 5)
+        XCTAssertEqual(reuses, 0)
+    }
+
+    func testCancellingTheOnlyCallerStillInstallsTheFetchedToken() async throws {
+        try await mock.configure(#"{"latency_ms": 300}"#)
+        let provider = try OAuthClient(config: mock.config()).tokenProvider()
+        let task = Task { try await provider.token() }
+        while try await mock.requests("/v2/token") == 0 {
+            try await Task.sleep(nanoseconds: 10_000_000)
+        }
+        task.cancel()
+        _ = await task.result
+        while provider.cachedToken() == nil {
+            try await Task.sleep(nanoseconds: 10_000_000)
+        }
+        _ = try await provider.token()
+        XCTAssertEqual(provider.stats().fetches, 1)
+        let requests = try await mock.requests("/v2/token")
+        XCTAssertEqual(requests, 1)
+    }
+}
+
 final class SecretTests: XCTestCase {
     let mock = MockServer.shared
 

@@ -143,6 +143,7 @@ class ErrorsTest {
             TwilioOAuthException.Config("m"),
             TwilioOAuthException.Api(400u, 20001, "e", "m", null),
             TwilioOAuthException.RateLimited(429u, null, null, "m", null, 1.0),
+            TwilioOAuthException.LoginRequired(400u, 322403, "invalid_grant", "m", null),
             TwilioOAuthException.AccessDenied("m"),
             TwilioOAuthException.ExpiredToken("m"),
             TwilioOAuthException.Transport("m"),
@@ -153,7 +154,7 @@ class ErrorsTest {
             TwilioOAuthException.Internal("m"),
         )
         val names = kinds.map(::errorKind)
-        assertEquals(11, names.toSet().size)
+        assertEquals(12, names.toSet().size)
         kinds.forEach { assertTrue(it is Exception) }
     }
 }

@@ -6,7 +6,10 @@ import java.net.http.HttpClient
 import java.net.http.HttpRequest
 import java.net.http.HttpResponse
 import java.time.Duration
+import java.net.URLDecoder
 import java.util.concurrent.TimeUnit
+import org.json.JSONArray
+import org.json.JSONObject
 
 /**
  * The local Twilio OAuth server (`twilio-oauth-mock`), started once per test JVM with
@@ -18,6 +21,10 @@ object MockServer {
     const val PUBLIC_CLIENT_ID = "OQfedcba9876543210fedcba9876543210"
     const val ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef"
     const val AUTH_TOKEN = "mock-auth-token-0123456789abcdef"
+    /** The person who approves logins unless the config's `user_sid` names another. */
+    const val USER_SID = "US0123456789abcdef0123456789abcdef"
+    /** Where the logins of the tests "redirect" (never followed). */
+    const val REDIRECT_URI = "http://127.0.0.1/callback"
 
     private val process: Process
     val url: String
@@ -79,6 +86,40 @@ object MockServer {
         val stats = get("/admin/stats").body()
         val match = Regex(""""${Regex.escape(endpoint)}"\s*:\s*(\d+)""").find(stats)
         return match?.groupValues?.get(1)?.toInt() ?: 0
+    }
+
+    /** `GET /admin/stats`: `requests`, `tokens_issued`, `refreshes`, `refresh_reuses`, `grants_revoked`. */
+    fun stats(): JSONObject = JSONObject(get("/admin/stats").body())
+
+    /** `GET /admin/requests`: what reached the server since the last reset (form fields included). */
+    fun requestLog(): List<JSONObject> {
+        val list = JSONArray(get("/admin/requests").body())
+        return (0 until list.length()).map { list.getJSONObject(it) }
+    }
+
+    /** The `grant_type` of each token request the server received, in order (v1's `GrantType`). */
+    fun grantTypes(): List<String> = requestLog().mapNotNull { r ->
+        val form = r.optJSONObject("form") ?: return@mapNotNull null
+        (form.optJSONArray("grant_type") ?: form.optJSONArray("GrantType"))?.optString(0)
+    }
+
+    /**
+     * A person signs in: `authorizationUrl` with PKCE, the authorize redirect (not followed),
+     * `exchangeCode`. The token has a refresh token (`offline_access`) and, with `openid`, an id
+     * token; its `sub` is the config's `user_sid`.
+     */
+    suspend fun login(client: OAuthClient, scope: String = "openid offline_access"): Token {
+        val request = client.authorizationUrl(REDIRECT_URI, scope = scope)
+        val answer = get(request.url().removePrefix(url))
+        check(answer.statusCode() == 302) { "the authorize endpoint answered ${answer.statusCode()}" }
+        val location = answer.headers().firstValue("location").orElseThrow()
+        val back = URI.create(location).rawQuery.orEmpty().split('&').filter { it.isNotEmpty() }.associate {
+            val (k, v) = (it.split('=', limit = 2) + "").take(2)
+            URLDecoder.decode(k, Charsets.UTF_8) to URLDecoder.decode(v, Charsets.UTF_8)
+        }
+        check(back["state"] == request.state()) { "the redirect must carry our state back" }
+        val code = back["code"] ?: error("the redirect carries no code")
+        return client.exchangeCode(code, redirectUri = REDIRECT_URI, codeVerifier = request.codeVerifier())
     }
 
     fun get(path: String, headers: Map<String, String> = emptyMap()): HttpResponse<String> {

@@ -87,7 +87,9 @@ class ProviderTest {
             val token = provider.tokenBlocking()
             assertEquals(token.accessToken(), provider.tokenBlocking().accessToken())
             assertEquals(1, MockServer.requests("/v2/token"))
-            assertTrue(provider.key().endsWith(":a b:"), provider.key())
+            // Scopes are normalised: "b a" and "a b" share one cache entry.
+            client.tokenProvider(scope = "a b").use { same -> assertEquals(provider.key(), same.key()) }
+            client.tokenProvider(scope = "a").use { other -> assertNotEquals(provider.key(), other.key()) }
             assertEquals("Bearer ${token.accessToken()}", runBlocking { provider.authorizationHeader() })
         }
     }

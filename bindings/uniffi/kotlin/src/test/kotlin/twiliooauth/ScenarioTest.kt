@@ -8,12 +8,14 @@ import java.net.http.HttpClient
 import java.net.http.HttpRequest
 import java.net.http.HttpResponse
 import java.nio.charset.StandardCharsets
+import java.nio.file.Files
 import java.time.Duration
 import kotlin.math.floor
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.delay
 import kotlinx.coroutines.runBlocking
 import org.json.JSONArray
 import org.json.JSONObject
@@ -128,17 +130,18 @@ class ScenarioTest {
                 }
             }
             val expect = sc.getJSONObject("expect")
+            // What the call itself found wrong (the `user_*` ops check tokens as they come).
+            val problems = mutableListOf<String>()
             val started = System.nanoTime()
             val outcome: Result<Outcome> = try {
                 OAuthClient(config(sc.optJSONObject("client") ?: JSONObject())).use { client ->
-                    Result.success(runBlocking { runCall(client, sc.getJSONObject("call")) })
+                    Result.success(runBlocking { runCall(client, sc.getJSONObject("call"), problems) })
                 }
             } catch (e: TwilioOAuthException) {
                 Result.failure(e)
             }
             val took = (System.nanoTime() - started) / 1e9
 
-            val problems = mutableListOf<String>()
             val wantOk = expect.optJSONObject("ok")
             val wantError = expect.optJSONObject("error")
             val error = outcome.exceptionOrNull() as TwilioOAuthException?
@@ -153,6 +156,16 @@ class ScenarioTest {
                     val want = integer(requests.opt(path))
                     val got = MockServer.requests(path).toLong()
                     if (got != want) problems += "requests $path: want $want, got $got"
+                }
+            }
+            for ((field, atLeast) in listOf("server_stats" to false, "server_stats_min" to true)) {
+                val want = expect.optJSONObject(field) ?: continue
+                val stats = MockServer.stats()
+                for (name in want.keySet().sorted()) {
+                    val w = integer(want.opt(name))
+                    val g = integer(stats.opt(name))
+                    val ok = w != null && g != null && (g == w || (atLeast && g >= w))
+                    if (!ok) problems += "$field.$name: want $w, got $g"
                 }
             }
             number(expect.opt("min_seconds"))?.let { min ->
@@ -188,7 +201,7 @@ class ScenarioTest {
             )
         }
 
-        private suspend fun runCall(client: OAuthClient, call: JSONObject): Outcome {
+        private suspend fun runCall(client: OAuthClient, call: JSONObject, problems: MutableList<String>): Outcome {
             fun one(token: Token) = Outcome.Tokens(listOf(token))
             return when (val op = call.getString("op")) {
                 "construct" -> Outcome.Built
@@ -237,8 +250,105 @@ class ScenarioTest {
                     provider.invalidate()
                     Outcome.Tokens(listOf(first, provider.token()))
                 }
+                "user_refresh_refused" -> {
+                    val login = login(client, call)
+                    client.refresh(login.refreshToken() ?: throw AssertionError("the login gave no refresh token"))
+                    client.tokenProvider(initialToken = login).use { provider ->
+                        provider.invalidate()
+                        one(provider.token())
+                    }
+                }
+                "user_refresh_cycles" -> {
+                    val login = login(client, call)
+                    client.tokenProvider(initialToken = login).use { provider ->
+                        val tokens = mutableListOf(login)
+                        repeat(call.getInt("cycles")) {
+                            provider.invalidate()
+                            tokens += provider.token()
+                        }
+                        Outcome.Tokens(tokens)
+                    }
+                }
+                "user_over_lifetimes" -> {
+                    val login = login(client, call)
+                    client.tokenProvider(initialToken = login).use { provider ->
+                        val until = System.nanoTime() + (call.getDouble("seconds") * 1e9).toLong()
+                        val every = call.getLong("interval_ms")
+                        val tokens = mutableListOf(login)
+                        while (System.nanoTime() < until) {
+                            val t = provider.token()
+                            if (t.expiresIn().isZero || t.isExpired()) problems += "expired token handed out"
+                            tokens += t
+                            delay(every)
+                        }
+                        Outcome.Tokens(tokens)
+                    }
+                }
+                "user_no_later_expiry" -> {
+                    val login = login(client, call)
+                    val oldRefresh = login.refreshToken()
+                    client.tokenProvider(initialToken = login, refreshAheadSeconds = call.getDouble("refresh_ahead")).use { provider ->
+                        delay(call.getLong("wait_ms"))
+                        MockServer.configure(call.getJSONObject("then_config").toString())
+                        val t1 = provider.token()
+                        if (t1.accessToken() != login.accessToken()) {
+                            problems += "the first call did not return the login's access token"
+                        }
+                        val deadline = System.nanoTime() + 5_000_000_000L
+                        var kept: Token? = null
+                        while (System.nanoTime() < deadline) {
+                            val cached = provider.cached()
+                            if (cached?.refreshToken() != null && cached.refreshToken() != oldRefresh) {
+                                kept = cached
+                                break
+                            }
+                            delay(10)
+                        }
+                        when {
+                            kept == null -> problems += "new refresh token not kept"
+                            kept.accessToken() != login.accessToken() -> problems += "the longer-lived access token was not kept"
+                        }
+                        provider.invalidate()
+                        Outcome.Tokens(listOf(t1, provider.token()))
+                    }
+                }
+                "two_users_one_file_store" -> {
+                    // A new private folder (0700): the file store refuses one others can write.
+                    val dir = Files.createTempDirectory("twilio-oauth-scenario")
+                    try {
+                        val path = dir.resolve("tokens.json").toString()
+                        val users = call.strs("users")
+                        for (user in users) {
+                            MockServer.configure(JSONObject().put("user_sid", user).toString())
+                            val login = login(client, call)
+                            client.tokenProvider(store = fileTokenStore(path), initialToken = login, account = user)
+                                .use { it.token() }
+                        }
+                        var last: Token? = null
+                        for (user in users) {
+                            val t = client.tokenProvider(store = fileTokenStore(path), account = user).use { it.token() }
+                            val sub = t.claims()["sub"]
+                            if (sub != user) problems += "$user got the token of $sub"
+                            last = t
+                        }
+                        one(last ?: throw AssertionError("no users"))
+                    } finally {
+                        dir.toFile().deleteRecursively()
+                    }
+                }
                 else -> throw AssertionError("unknown op $op")
             }
+        }
+
+        /**
+         * A person's login for the `user_*` ops: the PKCE flow with the right verifier, redirect
+         * `http://127.0.0.1/callback`, scope `openid offline_access` unless the call names one.
+         */
+        private suspend fun login(client: OAuthClient, call: JSONObject): Token {
+            val spec = JSONObject(call.toString())
+                .put("redirect_uri", MockServer.REDIRECT_URI)
+            if (!spec.has("scope")) spec.put("scope", "openid offline_access")
+            return pkce(client, spec, right = true)
         }
 
         /** `authorizationUrl`, the authorize redirect (not followed), then `exchangeCode`. */
@@ -319,7 +429,7 @@ class ScenarioTest {
             else -> a == b
         }
 
-        /** The fields an `ApiError` (or `RateLimitedError`) carries. */
+        /** The fields an `ApiError` (or `RateLimitedError`, `LoginRequiredError`) carries. */
         private class ApiFields(
             val code: Long?,
             val error: String?,
@@ -330,6 +440,7 @@ class ScenarioTest {
 
         private fun api(e: TwilioOAuthException): ApiFields? = when (e) {
             is TwilioOAuthException.Api -> ApiFields(e.code, e.error, e.description, e.moreInfo, null)
+            is TwilioOAuthException.LoginRequired -> ApiFields(e.code, e.error, e.description, e.moreInfo, null)
             is TwilioOAuthException.RateLimited ->
                 ApiFields(e.code, e.error, e.description, e.moreInfo, e.retryAfterSeconds)
             else -> null
@@ -338,6 +449,7 @@ class ScenarioTest {
         private fun status(e: TwilioOAuthException): Long? = when (e) {
             is TwilioOAuthException.Api -> e.status.toLong()
             is TwilioOAuthException.RateLimited -> e.status.toLong()
+            is TwilioOAuthException.LoginRequired -> e.status.toLong()
             is TwilioOAuthException.InvalidResponse -> e.status.toLong()
             else -> null
         }
@@ -374,6 +486,7 @@ internal fun errorKind(e: TwilioOAuthException): String = when (e) {
     is TwilioOAuthException.Config -> "ConfigError"
     is TwilioOAuthException.Api -> "ApiError"
     is TwilioOAuthException.RateLimited -> "RateLimitedError"
+    is TwilioOAuthException.LoginRequired -> "LoginRequiredError"
     is TwilioOAuthException.AccessDenied -> "AccessDeniedError"
     is TwilioOAuthException.ExpiredToken -> "ExpiredTokenError"
     is TwilioOAuthException.Transport -> "TransportError"

@@ -64,11 +64,14 @@ class StoreTest {
         OAuthClient(MockServer.config()).use { client ->
             val first = client.tokenProvider(store = store).accessToken()
             assertEquals(1, store.saved.size)
-            val key = store.saved.keys.single()
-            assertTrue(key.startsWith("twilio-oauth:${MockServer.CLIENT_ID}:"), key)
+            val provider = client.tokenProvider(store = store)
+            assertEquals(provider.key(), store.saved.keys.single())
+            assertEquals(Grant.APP, provider.grant())
 
             val second = client.tokenProvider(store = store)
             assertEquals(first, second.accessToken())
+            assertEquals(1uL, second.stats().storeHits)
+            assertEquals(0uL, second.stats().fetches)
             assertTrue(store.loads.get() >= 2)
             assertEquals(1, MockServer.requests("/v2/token"))
         }
@@ -82,6 +85,7 @@ class StoreTest {
             assertTrue(provider.accessToken().isNotEmpty())
             assertTrue(store.calls.get() >= 1, "the store was asked")
             assertEquals(1, MockServer.requests("/v2/token"))
+            assertEquals(store.calls.get().toULong(), provider.stats().storeErrors, "each failure is counted")
         }
     }
 
