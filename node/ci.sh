@@ -3,8 +3,9 @@
 # Installs what it needs (npm), builds the addon (with the `test-hooks` feature, which only adds
 # the private `_panicForTest()`), lints, runs the tests against the packed package (they include
 # the scenarios of tests/scenarios/, whose tally goes to target/scenario-results/node.json),
-# checks that the tarball installs and loads in an empty project, runs the README's quick start
-# against the mock server, and runs the benchmarks. Prints how long each step took.
+# checks that the tarball installs and loads in an empty project, runs the README's examples
+# (quick start, people's tokens) against the mock server, and runs the benchmarks. Prints how
+# long each step took.
 set -euo pipefail
 
 root="$(pwd)"
@@ -28,9 +29,10 @@ step() {
 step "npm install"
 (cd node && npm install --no-audit --no-fund)
 
-step "cargo fmt and clippy (twilio-oauth-node)"
+step "cargo fmt, clippy and unit tests (twilio-oauth-node)"
 cargo fmt -p twilio-oauth-node -- --check
 cargo clippy -p twilio-oauth-node --all-targets -- -D warnings
+cargo test -p twilio-oauth-node
 
 step "napi build (release, with the test-hooks feature the tests need)"
 (cd node && npm run build:test)
@@ -61,9 +63,12 @@ mkdir "$work/empty"
     console.log('import: loaded,', String(Token.fromAccessToken('x'.repeat(40), 60)))
   ")
 
-step "README quick start (examples/quickstart.mjs) against the mock server"
+step "README examples (examples/quickstart.mjs, examples/people.mjs) against the mock server"
 scripts/check-readme node/README.md
 (cd node && node test/with-mock.mjs node examples/quickstart.mjs)
+# The token file goes in a private folder (FileStore refuses one that others can write).
+mkdir -m 700 "$work/people"
+(cd node && TOKENS_FILE="$work/people/tokens.json" node test/with-mock.mjs node examples/people.mjs)
 
 step "benchmark (short run, numbers only; BENCH_JSON=path also writes them as JSON)"
 if [[ -n "${BENCH_JSON:-}" ]]; then

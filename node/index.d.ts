@@ -50,6 +50,8 @@ export interface CreateOauth2TokenOptions extends CallOptions {
 export interface ClientCredentialsOptions extends CallOptions {
   scope?: string
   audience?: string
+  /** Act on behalf of this account (sent as the `account_sid` query parameter). */
+  accountSid?: string
 }
 
 export interface ExchangeCodeOptions extends CallOptions {
@@ -80,16 +82,37 @@ export declare class FileStore {
   readonly path: string
 }
 
+/** Whose token a provider holds: the app's own (client credentials) or a person's. */
+export type GrantKind = 'app' | 'user'
+
 export interface TokenProviderOptions {
   scope?: string
   audience?: string
+  /** Client credentials on behalf of this account (`account_sid`); part of the cache key. */
+  accountSid?: string
+  /**
+   * A label for the person (`'alice@example.com'`): keeps two people apart in a shared store
+   * and lets a later process find this login in the store without a token in hand. Makes the
+   * provider a user provider. Default: the token's JWT `sub`.
+   */
+  account?: string
+  /**
+   * `'app'` or `'user'` (anything else is a `ConfigError`). Default: `'user'` when
+   * `initialToken` or `account` is given, else `'app'`. A user provider never hands out an
+   * app token: when its login cannot be refreshed it rejects with `LoginRequiredError`.
+   */
+  grant?: GrantKind
   /** Default: memory. */
   store?: TokenStore | FileStore
   /** Refresh in the background this many seconds before expiry (default: 5 min or half the lifetime). */
   refreshAhead?: number
   /** Never hand out a token this many seconds from expiry (default: 30 s or a tenth of the lifetime). */
   expiryMargin?: number
-  /** A token obtained elsewhere (device login, code exchange), renewed with its refresh token. */
+  /**
+   * A person's token obtained elsewhere (device login, code exchange), renewed with its
+   * refresh token. With a `store` too, the first call reconciles with what the store holds
+   * (the token issued later wins) and saves it.
+   */
   initialToken?: Token
 }
 
@@ -98,6 +121,10 @@ export interface ProviderStats {
   fetches: number
   backgroundRefreshes: number
   failures: number
+  /** Tokens taken from the store instead of fetched (another process's refresh, or a previous run's). */
+  storeHits: number
+  /** Store operations that failed (each was logged; the provider went on without the store). */
+  storeErrors: number
 }
 
 /** The shape of twilio-node's `AuthStrategy`. */
@@ -130,6 +157,10 @@ export declare class Token {
   readonly scope: string | undefined
   /** When the token expires (wall clock). */
   readonly expiresAt: Date
+  /** When the token was issued (the JWT `iat`, else when it arrived). */
+  readonly issuedAt: Date
+  /** Whose token it is: the access token's JWT `sub`, else the id token's. */
+  readonly subject: string | undefined
   /** The lifetime the token had when received, in seconds. */
   readonly lifetime: number
   /** Seconds left before expiry (0 once expired). */
@@ -178,6 +209,8 @@ export declare class TokenProvider {
   private constructor()
   /** The key under which the token is cached and stored. */
   readonly key: string
+  /** `'app'` (client credentials) or `'user'` (a person's token). */
+  readonly grant: GrantKind
   /** A fresh token: from the cache (no thread hop), else one fetch shared by every caller. */
   token(options?: CallOptions): Promise<Token>
   accessToken(options?: CallOptions): Promise<string>
@@ -255,6 +288,11 @@ export declare class ApiError extends TwilioOAuthError {
 }
 /** 429 after all retries. */
 export declare class RateLimitedError extends ApiError {}
+/**
+ * A person's login can no longer be refreshed (refused or reused refresh token, revoked grant,
+ * ended session, no refresh token): sign them in again. Never replaced by an app token.
+ */
+export declare class LoginRequiredError extends ApiError {}
 export declare class ConfigError extends TwilioOAuthError {}
 export declare class AccessDeniedError extends TwilioOAuthError {}
 export declare class ExpiredTokenError extends TwilioOAuthError {}

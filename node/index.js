@@ -39,6 +39,12 @@ class ApiError extends TwilioOAuthError {
 }
 /** 429 after all retries; `retryAfter` says how long the server asked to wait (seconds). */
 class RateLimitedError extends ApiError {}
+/**
+ * A person's login can no longer be refreshed (refused or reused refresh token, revoked
+ * grant, ended session, or no refresh token at all): sign them in again. A user provider
+ * never falls back to an app token. Carries the server's answer like any `ApiError`.
+ */
+class LoginRequiredError extends ApiError {}
 /** Bad options, or a value of the wrong type. */
 class ConfigError extends TwilioOAuthError {}
 /** Device flow: the user refused. */
@@ -60,6 +66,7 @@ const errorClasses = {
   TwilioOAuthError,
   ApiError,
   RateLimitedError,
+  LoginRequiredError,
   ConfigError,
   AccessDeniedError,
   ExpiredTokenError,
@@ -212,6 +219,10 @@ class Token {
   get scope () { return this.#n.scope ?? undefined }
   /** When the token expires (wall clock). */
   get expiresAt () { return new Date(this.#n.expiresAtMs) }
+  /** When the token was issued (the JWT `iat`, else when it arrived). */
+  get issuedAt () { return new Date(this.#n.issuedAtMs) }
+  /** Whose token it is: the access token's JWT `sub`, else the id token's; else undefined. */
+  get subject () { return this.#n.subject ?? undefined }
   /** The lifetime the token had when received, in seconds. */
   get lifetime () { return this.#n.lifetime }
   /** Seconds left before expiry (0 once expired). */
@@ -443,6 +454,9 @@ class TokenProvider {
   /** The key under which the token is cached and stored. */
   get key () { return this.#n.key }
 
+  /** `'app'` (client credentials) or `'user'` (a person's token; never an app token). */
+  get grant () { return this.#n.grant }
+
   /** A fresh token: from the cache when possible, else one fetch shared by every caller. */
   token (options) {
     try {
@@ -498,7 +512,7 @@ class TokenProvider {
     callSync(() => this.#n.invalidate())
   }
 
-  /** `{ hits, fetches, backgroundRefreshes, failures }`. */
+  /** `{ hits, fetches, backgroundRefreshes, failures, storeHits, storeErrors }`. */
   stats () {
     return callSync(() => this.#n.stats())
   }
@@ -509,7 +523,7 @@ class TokenProvider {
   }
 
   [inspectSymbol] (depth, options, inspect) {
-    return `TokenProvider ${(inspect ?? util.inspect)({ key: this.key, cached: this.cachedToken() ?? undefined, stats: this.stats() }, options)}`
+    return `TokenProvider ${(inspect ?? util.inspect)({ key: this.key, grant: this.grant, cached: this.cachedToken() ?? undefined, stats: this.stats() }, options)}`
   }
 }
 
@@ -527,6 +541,7 @@ function pick (source, keys) {
 const clientKeys = ['clientId', 'clientSecret', 'accountSid', 'authToken', 'baseUrl', 'timeout', 'maxRetries']
 const v1Keys = ['code', 'codeVerifier', 'deviceCode', 'deviceId', 'refreshToken']
 const v2Keys = ['code', 'redirectUri', 'audience', 'refreshToken', 'scope', 'codeVerifier', 'accountSid']
+const providerKeys = ['scope', 'audience', 'refreshAhead', 'expiryMargin', 'accountSid', 'account', 'grant']
 
 /** Configuration plus the raw OAuth endpoint calls. */
 class OAuthClient {
@@ -578,10 +593,10 @@ class OAuthClient {
     return this.createOauth2Token(grantType, options)
   }
 
-  /** A client-credentials token. */
+  /** A client-credentials token; `accountSid` acts on behalf of that account. */
   async clientCredentials (options) {
     const o = optionsObject(options, 'clientCredentials')
-    const nativeToken = await callAsync(o.signal, (h) => this.#n.clientCredentials(o.scope, o.audience, h))
+    const nativeToken = await callAsync(o.signal, (h) => this.#n.clientCredentials(o.scope, o.audience, o.accountSid, h))
     return new Token(tokenGuard, nativeToken)
   }
 
@@ -616,10 +631,14 @@ class OAuthClient {
     return new Token(tokenGuard, nativeToken)
   }
 
-  /** A cached token source for API calls. Durations in seconds. */
+  /**
+   * A cached token source for API calls. Durations in seconds. With `initialToken` or
+   * `account` it holds a person's token (`grant: 'user'`), renewed with its refresh token and
+   * never replaced by an app token; else the app's own (client credentials).
+   */
   tokenProvider (options) {
     const o = optionsObject(options, 'tokenProvider')
-    const nativeOptions = pick(o, ['scope', 'audience', 'refreshAhead', 'expiryMargin'])
+    const nativeOptions = pick(o, providerKeys)
     let dispatcher = null
     if (o.store instanceof FileStore) {
       nativeOptions.fileStorePath = o.store.path

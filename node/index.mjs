@@ -12,6 +12,7 @@ export const {
   TwilioOAuthError,
   ApiError,
   RateLimitedError,
+  LoginRequiredError,
   ConfigError,
   AccessDeniedError,
   ExpiredTokenError,

@@ -21,7 +21,7 @@ try {
   const [account] = await Promise.all([fetchAccount(), fetchAccount(), fetchAccount()])
   console.log(`account ${account.sid} is ${account.status}`)
   console.log(`token: ${provider.cachedToken()}`) // redacted: Bearer eyJ0eXAi…(423 chars) (expires in 3599s)
-  console.log(provider.stats()) // { hits: 2, fetches: 1, backgroundRefreshes: 0, failures: 0 }
+  console.log(provider.stats()) // { hits: 2, fetches: 1, backgroundRefreshes: 0, failures: 0, storeHits: 0, storeErrors: 0 }
 } catch (err) {
   if (err instanceof ApiError) console.error(`Twilio said ${err.status} (code ${err.code}): ${err.message}`)
   throw err

@@ -4,11 +4,13 @@ import {
   ApiError,
   CancelledError,
   FileStore,
+  LoginRequiredError,
   OAuthClient,
   RateLimitedError,
   Token,
   TwilioOAuthError,
   type DeviceAuthorization,
+  type GrantKind,
   type ProviderStats,
   type TokenStore
 } from 'twilio-oauth'
@@ -68,6 +70,19 @@ export async function tour (baseUrl: string): Promise<void> {
   provider.invalidate()
 
   client.tokenProvider({ store: new FileStore('/tmp/tokens.json'), initialToken: Token.fromAccessToken('a', 60) })
+  const onBehalf = await client.clientCredentials({ accountSid: 'AC0123456789abcdef0123456789abcdef' })
+  void onBehalf.issuedAt.getTime()
+  const person = client.tokenProvider({ store: new FileStore('/tmp/tokens.json'), account: 'alice', grant: 'user' })
+  const grant: GrantKind = person.grant
+  const { storeHits, storeErrors } = person.stats()
+  void [grant, storeHits, storeErrors]
+  try {
+    const t = await person.token()
+    const subject: string | undefined = t.subject
+    void subject
+  } catch (err) {
+    if (err instanceof LoginRequiredError) console.log('sign in again:', err.status, err.code, err.error)
+  }
 
   const api = twilio()
   api.setCredentialProvider(provider.toTwilioCredentialProvider())

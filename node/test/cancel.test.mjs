@@ -52,6 +52,28 @@ describe('AbortSignal', () => {
     assert.ok((await patient).length > 0)
   })
 
+  test('aborting the only caller leaves its fetch running: the token is installed and the next call makes no request', async () => {
+    await mock().config({ latency_ms: 400 })
+    const provider = new OAuthClient(clientOptions(mock())).tokenProvider()
+    const controller = new AbortController()
+    const first = provider.token({ signal: controller.signal })
+    while (await mock().requests('/v2/token') === 0) await new Promise((resolve) => setImmediate(resolve))
+    controller.abort()
+    await assert.rejects(first, CancelledError)
+    assert.equal(provider.cachedToken(), null, 'the fetch is still in flight')
+    // The fetch belongs to the provider: it completes and is installed with no caller waiting.
+    const deadline = Date.now() + 5000
+    while (provider.cachedToken() === null && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    assert.notEqual(provider.cachedToken(), null, 'the abandoned fetch was not installed')
+    const token = await provider.token()
+    assert.equal(token, provider.cachedToken())
+    assert.equal(provider.stats().fetches, 1)
+    assert.equal(provider.stats().failures, 0)
+    assert.equal(await mock().requests('/v2/token'), 1)
+  })
+
   test('a signal that is not an AbortSignal is a ConfigError', async () => {
     const client = new OAuthClient(clientOptions(mock()))
     await assert.rejects(client.clientCredentials({ signal: 'stop' }), oauth.ConfigError)

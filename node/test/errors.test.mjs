@@ -1,10 +1,12 @@
 import test, { describe } from 'node:test'
 import assert from 'node:assert/strict'
-import oauth from './pkg.mjs'
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
+import oauth, { packageDir } from './pkg.mjs'
 import { useMock, clientOptions } from './mock.mjs'
 
 const {
-  OAuthClient, Token, TwilioOAuthError, ApiError, RateLimitedError, AccessDeniedError, ExpiredTokenError,
+  OAuthClient, Token, TwilioOAuthError, ApiError, RateLimitedError, LoginRequiredError, AccessDeniedError, ExpiredTokenError,
   TransportError, TimeoutError, InvalidResponseError, ConfigError, CancelledError, StoreError
 } = oauth
 const mock = useMock(test)
@@ -22,14 +24,31 @@ function isKind (cls, check = () => {}) {
 
 describe('errors', () => {
   test('every error class is exported and derives from TwilioOAuthError', () => {
-    for (const cls of [ApiError, RateLimitedError, AccessDeniedError, ExpiredTokenError, TransportError,
+    for (const cls of [ApiError, RateLimitedError, LoginRequiredError, AccessDeniedError, ExpiredTokenError, TransportError,
       TimeoutError, InvalidResponseError, ConfigError, CancelledError, StoreError]) {
       const err = new cls('m')
       assert.ok(err instanceof TwilioOAuthError && err instanceof Error)
       assert.equal(err.name, cls.name)
     }
     assert.ok(new RateLimitedError('m') instanceof ApiError)
+    const loginRequired = new LoginRequiredError('sign in again', { status: 400, code: 322403, error: 'invalid_grant', moreInfo: 'https://www.twilio.com/docs/errors/322403' })
+    assert.ok(loginRequired instanceof ApiError)
+    assert.equal(loginRequired.name, 'LoginRequiredError')
+    assert.deepEqual([loginRequired.status, loginRequired.code, loginRequired.error, loginRequired.moreInfo],
+      [400, 322403, 'invalid_grant', 'https://www.twilio.com/docs/errors/322403'])
     assert.equal(new TwilioOAuthError('m').name, 'TwilioOAuthError')
+  })
+
+  test('every error kind of the core is an exported class with the core\'s parent', () => {
+    const native = createRequire(join(packageDir, 'index.js'))('./native.js')
+    const kinds = native.errorKinds()
+    assert.ok(kinds.some((k) => k.name === 'LoginRequiredError' && k.parent === 'ApiError'))
+    for (const { name, parent } of kinds) {
+      const cls = oauth[name]
+      assert.equal(typeof cls, 'function', `${name} is not exported`)
+      assert.equal(new cls('m').name, name)
+      assert.equal(Object.getPrototypeOf(cls), parent == null ? Error : oauth[parent], `${name} extends ${parent}`)
+    }
   })
 
   test('a refused client secret is an ApiError with Twilio\'s code and moreInfo', async () => {

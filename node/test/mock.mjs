@@ -106,3 +106,24 @@ export function useMock (t) {
   t.after(async () => { await holder.mock?.stop() })
   return () => holder.mock
 }
+
+/**
+ * A person's login through the mock's auto-approving `/v2/authorize` (the scenarios'
+ * `pkce_flow` with the right verifier): a token with a refresh token and an id token.
+ */
+export async function pkceLogin (client, { scope = 'openid offline_access', redirectUri = 'http://127.0.0.1/callback' } = {}) {
+  const request = client.authorizationUrl(redirectUri, { scope })
+  const res = await fetch(request.url, { redirect: 'manual' })
+  await res.arrayBuffer()
+  const location = res.headers.get('location')
+  if (location === null) throw new Error(`GET /v2/authorize answered ${res.status} without a Location`)
+  const query = new URL(location).searchParams
+  if (query.get('state') !== request.state) throw new Error('the redirect did not carry our state back')
+  return client.exchangeCode(query.get('code'), { redirectUri, codeVerifier: request.codeVerifier })
+}
+
+/** The form values of `field` in the requests the mock recorded for `path`. */
+export async function formValues (mock, path, field) {
+  const requests = await mock.admin('GET', '/admin/requests')
+  return requests.filter((r) => r.path === path).flatMap((r) => r.form?.[field] ?? [])
+}

@@ -25,13 +25,25 @@ describe('package', () => {
 
   test('import loads the ES module entry with the same classes', () => {
     const out = runInProject(['--input-type=module', '-e', `
-      import { OAuthClient, ApiError } from 'twilio-oauth'
+      import { OAuthClient, ApiError, LoginRequiredError } from 'twilio-oauth'
       import oauth from 'twilio-oauth'
       import { createRequire } from 'node:module'
       const cjs = createRequire(process.cwd() + '/')('twilio-oauth')
-      console.log(OAuthClient === cjs.OAuthClient && ApiError === cjs.ApiError && oauth.OAuthClient === OAuthClient)
+      console.log(OAuthClient === cjs.OAuthClient && ApiError === cjs.ApiError && oauth.OAuthClient === OAuthClient &&
+        LoginRequiredError === cjs.LoginRequiredError && LoginRequiredError.prototype instanceof ApiError)
     `])
     assert.equal(out, 'true')
+  })
+
+  test('every export of the CommonJS entry is a named export of the ES module entry', () => {
+    const out = runInProject(['--input-type=module', '-e', `
+      import * as esm from 'twilio-oauth'
+      import { createRequire } from 'node:module'
+      const cjs = createRequire(process.cwd() + '/')('twilio-oauth')
+      const missing = Object.keys(cjs).filter((k) => !k.startsWith('_') && esm[k] !== cjs[k])
+      console.log(JSON.stringify(missing))
+    `])
+    assert.equal(out, '[]')
   })
 
   test('inspect, String and JSON.stringify never show a secret in full', async () => {

@@ -4,15 +4,17 @@
 // <repo>/target/scenario-results/node.json for scripts/scenario-table.
 import test, { describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { isDeepStrictEqual } from 'node:util'
 import oauth from './pkg.mjs'
 import {
   startMock, repoRoot, CLIENT_ID, CLIENT_SECRET, PUBLIC_CLIENT_ID, ACCOUNT_SID, AUTH_TOKEN
 } from './mock.mjs'
 
-const { OAuthClient, Token, DeviceAuthorization, TwilioOAuthError } = oauth
+const { OAuthClient, Token, DeviceAuthorization, FileStore, TwilioOAuthError } = oauth
 
 // The scenarios say every option they want: nothing may come from the environment.
 for (const name of ['TWILIO_CLIENT_ID', 'TWILIO_CLIENT_SECRET', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_OAUTH_BASE_URL']) {
@@ -62,6 +64,11 @@ async function pkce (client, call, right) {
   return client.exchangeCode(code, { redirectUri: redirect, codeVerifier: verifier })
 }
 
+/** A person's login for the `user_*` ops: the PKCE flow with the right verifier. */
+function login (client, call) {
+  return pkce(client, { redirect_uri: 'http://127.0.0.1/callback', scope: call.scope ?? 'openid offline_access' }, true)
+}
+
 // Every token of concurrent calls once all have settled, or the first error.
 async function allTokens (promises) {
   const settled = await Promise.allSettled(promises)
@@ -70,8 +77,11 @@ async function allTokens (promises) {
   return settled.map((s) => s.value)
 }
 
-/** Runs `call`; resolves to { tokens } or { device } or {} (construct). */
-async function runCall (mock, client, call) {
+/**
+ * Runs `call`; resolves to { tokens } or { device } or {} (construct). `problems` collects
+ * what an op checks along the way (the `user_*` ops).
+ */
+async function runCall (mock, client, call, problems) {
   const provider = () => client.tokenProvider({ scope: call.scope })
   switch (call.op) {
     case 'construct':
@@ -120,6 +130,79 @@ async function runCall (mock, client, call) {
       const first = await p.token()
       p.invalidate()
       return { tokens: [first, await p.token()] }
+    }
+    case 'user_refresh_refused': {
+      const token = await login(client, call)
+      await client.refresh(token.refreshToken)
+      const p = client.tokenProvider({ initialToken: token })
+      p.invalidate()
+      return { tokens: [await p.token()] }
+    }
+    case 'user_refresh_cycles': {
+      const token = await login(client, call)
+      const p = client.tokenProvider({ initialToken: token })
+      const tokens = [token]
+      for (let i = 0; i < call.cycles; i++) {
+        p.invalidate()
+        tokens.push(await p.token())
+      }
+      return { tokens }
+    }
+    case 'user_over_lifetimes': {
+      const token = await login(client, call)
+      const p = client.tokenProvider({ initialToken: token })
+      const until = performance.now() + call.seconds * 1000
+      const tokens = []
+      while (performance.now() < until) {
+        const t = await p.token()
+        if (t.expiresIn() <= 0 || t.isExpired()) problems.push('expired token handed out')
+        tokens.push(t)
+        await sleep(call.interval_ms)
+      }
+      return { tokens }
+    }
+    case 'user_no_later_expiry': {
+      const token = await login(client, call)
+      const p = client.tokenProvider({ initialToken: token, refreshAhead: call.refresh_ahead })
+      await sleep(call.wait_ms)
+      await mock.config(call.then_config)
+      const t1 = await p.token()
+      if (t1.accessToken !== token.accessToken) problems.push('the first call did not return the login\'s access token')
+      const deadline = performance.now() + 5000
+      let kept = null
+      for (;;) {
+        const cached = p.cachedToken()
+        if (cached !== null && cached.refreshToken !== undefined && cached.refreshToken !== token.refreshToken) {
+          kept = cached
+          break
+        }
+        if (performance.now() > deadline) break
+        await sleep(10)
+      }
+      if (kept === null) problems.push('new refresh token not kept')
+      else if (kept.accessToken !== token.accessToken) problems.push('the longer-lived access token was not kept')
+      p.invalidate()
+      return { tokens: [t1, await p.token()] }
+    }
+    case 'two_users_one_file_store': {
+      const dir = mkdtempSync(join(tmpdir(), 'twilio-oauth-scenario-'))
+      try {
+        const store = new FileStore(join(dir, 'tokens.json'))
+        for (const user of call.users) {
+          await mock.config({ user_sid: user })
+          const token = await login(client, call)
+          await client.tokenProvider({ store, initialToken: token, account: user }).token()
+        }
+        let last
+        for (const user of call.users) {
+          last = await client.tokenProvider({ store, account: user }).token()
+          const sub = last.claims().sub
+          if (sub !== user) problems.push(`${user} got the token of ${JSON.stringify(sub)}`)
+        }
+        return { tokens: [last] }
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
     }
     default:
       throw new Error(`unknown op ${call.op}`)
@@ -253,14 +336,14 @@ async function runScenario (mock, scenario) {
   let outcome
   let error
   let failed = false
+  const problems = []
   try {
-    outcome = await runCall(mock, buildClient(mock, scenario.client ?? {}), scenario.call)
+    outcome = await runCall(mock, buildClient(mock, scenario.client ?? {}), scenario.call, problems)
   } catch (err) {
     failed = true
     error = err
   }
   const took = (performance.now() - started) / 1000
-  const problems = []
   if (!failed && expect.ok !== undefined && expect.error === undefined) {
     checkOk(outcome, expect.ok, problems)
   } else if (failed && expect.error !== undefined && expect.ok === undefined) {
@@ -274,6 +357,15 @@ async function runScenario (mock, scenario) {
   for (const [path, count] of Object.entries(expect.requests ?? {})) {
     const got = stats.requests[path] ?? 0
     if (got !== count) problems.push(`requests ${path}: want ${count}, got ${got}`)
+  }
+  // The server's other counters (refreshes, refresh_reuses, grants_revoked, tokens_issued):
+  // exact values, then lower bounds.
+  for (const [field, atLeast] of [['server_stats', false], ['server_stats_min', true]]) {
+    for (const [name, want] of Object.entries(expect[field] ?? {})) {
+      const got = stats[name]
+      const ok = typeof got === 'number' && (atLeast ? got >= want : got === want)
+      if (!ok) problems.push(`${field}.${name}: want ${want}, got ${JSON.stringify(got)}`)
+    }
   }
   if (expect.min_seconds !== undefined && took < expect.min_seconds) {
     problems.push(`took ${took.toFixed(2)} s, less than ${expect.min_seconds} s`)

@@ -534,14 +534,21 @@ impl TokenProvider {
         let key = self.0.key_text.as_str();
         // First a plain read: when another process already fetched (the common case in a
         // fleet), its token is used without taking the lock at all.
-        if self.0.pending_initial.lock().is_none()
-            && let Ok(Some(stored)) = self.0.store.load(key).await
-            && self.consider_stored(stored)
-            && let Some(t) = self.servable(background)
-        {
-            return Ok(t);
+        let read_first = self.0.pending_initial.lock().is_none();
+        if read_first {
+            match self.0.store.load(key).await {
+                Ok(Some(stored)) => {
+                    if self.consider_stored(stored)
+                        && let Some(t) = self.servable(background)
+                    {
+                        return Ok(t);
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => self.store_error("load", &e),
+            }
         }
-        let _lock = match self.0.store.lock(key).await {
+        let lock = match self.0.store.lock(key).await {
             Ok(lock) => lock,
             Err(e) => {
                 self.store_error("lock", &e);
@@ -552,7 +559,13 @@ impl TokenProvider {
         if let Some(initial) = &initial {
             self.install(initial.clone());
         }
-        let stored = match self.0.store.load(key).await {
+        // Without a lock nothing can have changed that the first read did not see.
+        let reread = lock.is_some() || !read_first;
+        let stored = match if reread {
+            self.0.store.load(key).await
+        } else {
+            Ok(None)
+        } {
             Ok(stored) => {
                 self.0.store_failing.store(false, Ordering::Relaxed);
                 stored

@@ -5,9 +5,11 @@ use std::sync::Arc;
 use napi::Env;
 use napi::bindgen_prelude::Object;
 use napi_derive::napi;
-use twilio_oauth::{FileStore, OAuthClient, TokenStore, V1TokenRequest, V2TokenRequest};
+use std::str::FromStr;
 
-use crate::error::{check, config};
+use twilio_oauth::{FileStore, GrantKind, OAuthClient, TokenStore, V1TokenRequest, V2TokenRequest};
+
+use crate::error::{check, config, to_napi};
 use crate::provider::NativeProvider;
 use crate::store::{JsStore, StoreFn};
 use crate::task::{CancelHandle, spawn};
@@ -83,6 +85,13 @@ pub struct ProviderOptions {
     pub expiry_margin: Option<f64>,
     /// Keep tokens in this JSON file (the core's `FileStore`) instead of memory.
     pub file_store_path: Option<String>,
+    /// Client credentials on behalf of this account (`account_sid`); part of the cache key.
+    pub account_sid: Option<String>,
+    /// A label for the person whose token this is (makes the provider a user provider).
+    pub account: Option<String>,
+    /// `"app"` or `"user"` (default: user when `account` or an initial token is given).
+    #[napi(ts_type = "'app' | 'user'")]
+    pub grant: Option<String>,
 }
 
 /// What `authorizationUrl` returns.
@@ -229,13 +238,14 @@ impl NativeClient {
         )
     }
 
-    /// A client-credentials token.
+    /// A client-credentials token (on behalf of `account_sid` when given).
     #[napi(ts_return_type = "Promise<NativeToken>")]
     pub fn client_credentials<'env>(
         &self,
         env: &'env Env,
         scope: Option<String>,
         audience: Option<String>,
+        account_sid: Option<String>,
         cancel: Option<&CancelHandle>,
     ) -> napi::Result<Object<'env>> {
         let client = self.inner.clone();
@@ -244,7 +254,11 @@ impl NativeClient {
             cancel,
             async move {
                 client
-                    .client_credentials(scope.as_deref(), audience.as_deref())
+                    .client_credentials(
+                        scope.as_deref(),
+                        audience.as_deref(),
+                        account_sid.as_deref(),
+                    )
                     .await
             },
             NativeToken::new,
@@ -359,6 +373,14 @@ impl NativeClient {
                 .map(|v| seconds("expiryMargin", v))
                 .transpose()?,
             initial_token: initial_token.map(|t| t.inner.clone()),
+            account_sid: o.account_sid,
+            account: o.account,
+            grant: o
+                .grant
+                .as_deref()
+                .map(GrantKind::from_str)
+                .transpose()
+                .map_err(|e| to_napi(&e))?,
         };
         Ok(NativeProvider::new(self.inner.token_provider(options)))
     }

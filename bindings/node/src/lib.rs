@@ -23,6 +23,7 @@ pub use client::{
     AuthorizationRequest, ClientOptions, NativeClient, ProviderOptions, V1TokenOptions,
     V2TokenOptions,
 };
+pub use error::{ErrorKind, error_kinds};
 pub use provider::{NativeProvider, ProviderStats};
 pub use task::CancelHandle;
 pub use token::{NativeDevice, NativeToken};

@@ -22,6 +22,11 @@ pub struct ProviderStats {
     pub background_refreshes: f64,
     /// Token requests that failed.
     pub failures: f64,
+    /// Tokens taken from the store instead of fetched (another process's refresh, or a
+    /// previous run's token).
+    pub store_hits: f64,
+    /// Store operations that failed (each was logged; the provider went on without the store).
+    pub store_errors: f64,
 }
 
 /// The core's `TokenProvider`.
@@ -42,6 +47,13 @@ impl NativeProvider {
     #[napi(getter)]
     pub fn key(&self) -> String {
         self.inner.key().to_owned()
+    }
+
+    /// `"app"` (client credentials) or `"user"` (a person's token, renewed with its refresh
+    /// token; never replaced by an app token).
+    #[napi(getter, ts_return_type = "'app' | 'user'")]
+    pub fn grant(&self) -> String {
+        self.inner.grant().as_str().to_owned()
     }
 
     /// The cache-hit path as two plain functions bound to this provider, returning a token's
@@ -141,6 +153,8 @@ impl NativeProvider {
             fetches: s.fetches as f64,
             background_refreshes: s.background_refreshes as f64,
             failures: s.failures as f64,
+            store_hits: s.store_hits as f64,
+            store_errors: s.store_errors as f64,
         }
     }
 }

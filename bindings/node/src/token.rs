@@ -109,6 +109,19 @@ impl NativeToken {
         epoch_ms(self.inner.expires_at())
     }
 
+    /// When the token was issued (the JWT `iat`, else when it arrived), in milliseconds since
+    /// the epoch.
+    #[napi(getter)]
+    pub fn issued_at_ms(&self) -> f64 {
+        epoch_ms(self.inner.issued_at())
+    }
+
+    /// Whose token it is: the access token's JWT `sub`, else the id token's.
+    #[napi(getter)]
+    pub fn subject(&self) -> Option<String> {
+        self.inner.subject()
+    }
+
     /// The lifetime the token had when received, in seconds.
     #[napi(getter)]
     pub fn lifetime(&self) -> f64 {
