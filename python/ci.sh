@@ -7,7 +7,8 @@
 #   3. the wheel installed (the tests never import the source tree),
 #   4. stubtest (the .pyi against the native module), mypy --strict (package, examples, tests),
 #      ruff,
-#   5. pytest against the mock server, and the examples run against it.
+#   5. pytest against the mock server (real forks and processes included), and the examples run
+#      against it.
 # Prints how long each step took. Env: PYTHON (default python3), CARGO_TARGET_DIR.
 set -euo pipefail
 
@@ -67,7 +68,8 @@ check_types() {
   (cd "$target/python-ci" &&
     "$venv/bin/python" -m mypy.stubtest twilio_oauth._native &&
     "$venv/bin/python" -m mypy --strict --cache-dir "$target/python-ci/mypy" -p twilio_oauth)
-  (cd python/examples && "$venv/bin/python" -m mypy --strict --cache-dir "$target/python-ci/mypy" quickstart.py typed_usage.py)
+  (cd python/examples && "$venv/bin/python" -m mypy --strict --cache-dir "$target/python-ci/mypy" quickstart.py typed_usage.py user_tokens.py)
+  "$venv/bin/python" -m mypy --strict --cache-dir "$target/python-ci/mypy" python/share_bench.py
   # The tests use the whole API: a second, larger check of the stubs.
   (cd python/tests && "$venv/bin/python" -m mypy --strict --cache-dir "$target/python-ci/mypy" .)
   "$venv/bin/ruff" check --no-cache python
@@ -94,6 +96,9 @@ run_examples() {
     cd python/examples
     "$venv/bin/python" quickstart.py
     "$venv/bin/python" typed_usage.py
+    # The person who signs in is the local server's: it approves the device code by itself.
+    "$venv/bin/python" -c 'import json, os, urllib.request as u; u.urlopen(u.Request(os.environ["TWILIO_OAUTH_BASE_URL"] + "/admin/config", json.dumps({"auto_approve_after_polls": 0, "device_interval": 1}).encode(), {"Content-Type": "application/json"}), timeout=10)'
+    "$venv/bin/python" user_tokens.py
     # Last: it shortens the server's token lifetime.
     "$venv/bin/python" ../soak.py
   ) || rc=$?

@@ -13,6 +13,7 @@ from twilio_oauth import (
     ApiError,
     DeviceAuthorization,
     FileStore,
+    LoginRequiredError,
     MemoryStore,
     OAuthClient,
     RateLimitedError,
@@ -42,6 +43,8 @@ class DictStore:
 
 
 def describe(error: TwilioOAuthError) -> str:
+    if isinstance(error, LoginRequiredError):  # an ApiError: a person must sign in again
+        return f"sign in again (HTTP {error.status}, {error.error})"
     if isinstance(error, RateLimitedError):
         return f"rate limited, retry in {error.retry_after}s"
     if isinstance(error, ApiError):
@@ -61,7 +64,17 @@ def sync_calls(client: OAuthClient) -> TokenProvider:
     header: str = provider.authorization_header()
     stats: Stats = provider.stats()
     assert header.startswith("Bearer ") and seconds_left > 0 and expires_at.tzinfo and claims
-    assert stats.fetches == 1
+    assert stats.fetches == 1 and stats.store_hits == 0 and stats.store_errors == 0
+    assert provider.grant == "app" and token.subject == client.client_id
+    on_behalf = client.token_provider(account_sid="AC00000000000000000000000000000001")
+    assert on_behalf.key != provider.key
+    person = client.token_provider(initial_token=Token("a-persons-token", 60), account="alice")
+    assert person.grant == "user"
+    person.invalidate()
+    try:
+        person.token()  # no refresh token to renew it with, and never an app token instead
+    except LoginRequiredError as e:
+        print("person:", describe(e))
     request = client.authorization_url("http://localhost/callback", scope="openid")
     assert request.url and request.state and request.code_verifier
     device: DeviceAuthorization = client.create_device_code(["offline_access"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -94,6 +95,14 @@ def public_client(mock: MockServer) -> twilio_oauth.OAuthClient:
         timeout=10,
         max_retries=0,
     )
+
+
+@pytest.fixture
+def private_dir() -> Iterator[Path]:
+    """A new folder only this user can enter (mode 0700): a FileStore refuses folders that other
+    users can write."""
+    with tempfile.TemporaryDirectory(prefix="twilio-oauth-test-") as folder:
+        yield Path(folder)
 
 
 @pytest.fixture(autouse=True)

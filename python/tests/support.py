@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import subprocess
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any, Callable
@@ -23,6 +25,8 @@ PUBLIC_CLIENT_ID = "OQfedcba9876543210fedcba9876543210"
 ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef"
 AUTH_TOKEN = "mock-auth-token-0123456789abcdef"
 SECRETS = (CLIENT_SECRET, AUTH_TOKEN)
+LOGIN_REDIRECT = "http://127.0.0.1/callback"
+LOGIN_SCOPE = "openid offline_access"
 
 # (passed, failed) of the cross-language scenarios, for the closing summary.
 SCENARIO_TALLY = pytest.StashKey[tuple[int, int]]()
@@ -72,6 +76,17 @@ class MockServer:
         counts: dict[str, int] = self.admin("GET", "/admin/stats")["requests"]
         return counts.get(path, 0)
 
+    def stats(self) -> dict[str, Any]:
+        """`GET /admin/stats`: `requests` by path, `tokens_issued`, `refreshes`,
+        `refresh_reuses`, `grants_revoked`."""
+        stats: dict[str, Any] = self.admin("GET", "/admin/stats")
+        return stats
+
+    def grant_types(self, path: str = "/v2/token") -> list[str]:
+        """The grant_type of each recorded request to `path`, oldest first."""
+        sent = [r for r in self.admin("GET", "/admin/requests") if r["path"] == path]
+        return [(r["form"].get("grant_type") or r["form"].get("GrantType") or [""])[0] for r in sent]
+
     def devices(self) -> list[dict[str, Any]]:
         devices: list[dict[str, Any]] = self.admin("GET", "/admin/device")
         return devices
@@ -108,6 +123,28 @@ class MockServer:
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out waiting until {what}")
             time.sleep(0.02)
+
+
+def authorize(url: str) -> tuple[str, str]:
+    """GETs an authorize URL without following the redirect; returns (code, state)."""
+    parsed = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parsed.netloc, timeout=10)
+    try:
+        connection.request("GET", f"{parsed.path}?{parsed.query}")
+        location = connection.getresponse().getheader("Location") or ""
+    finally:
+        connection.close()
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))
+    return query["code"], query["state"]
+
+
+def login(client: twilio_oauth.OAuthClient, scope: str = LOGIN_SCOPE) -> twilio_oauth.Token:
+    """A person signs in: the authorization-code flow with PKCE (the local server approves at
+    once, as the person set by its `user_sid`). The token carries a refresh token."""
+    request = client.authorization_url(LOGIN_REDIRECT, scope=scope)
+    code, state = authorize(request.url)
+    assert state == request.state, "the redirect must carry our state back"
+    return client.exchange_code(code, LOGIN_REDIRECT, request.code_verifier)
 
 
 def run_in_thread(target: Callable[[], Any]) -> tuple[threading.Thread, dict[str, Any]]:

@@ -114,7 +114,8 @@ def test_requests_recovers_from_a_token_the_api_no_longer_accepts(
 ) -> None:
     from twilio_oauth import Token
 
-    provider = client.token_provider(initial_token=Token("revoked-access-token-value", 600))
+    # An app token (grant="app": a token given without one is a person's) the API refuses.
+    provider = client.token_provider(initial_token=Token("revoked-access-token-value", 600), grant="app")
     response = requests.get(mock.account_url(), auth=BearerAuth(provider), timeout=10)
     assert response.status_code == 200
     assert provider.access_token() != "revoked-access-token-value"

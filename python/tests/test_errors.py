@@ -19,6 +19,7 @@ from twilio_oauth import (
     ExpiredTokenError,
     FileStore,
     InvalidResponseError,
+    LoginRequiredError,
     OAuthClient,
     RateLimitedError,
     StoreError,
@@ -31,6 +32,7 @@ ALL = [
     ConfigError,
     ApiError,
     RateLimitedError,
+    LoginRequiredError,
     AccessDeniedError,
     ExpiredTokenError,
     TransportError,
@@ -46,6 +48,8 @@ def test_the_error_tree_has_one_root() -> None:
         assert issubclass(cls, TwilioOAuthError) and issubclass(cls, Exception)
         assert cls.__module__ == "twilio_oauth"
     assert issubclass(RateLimitedError, ApiError)
+    assert issubclass(LoginRequiredError, ApiError) and not issubclass(LoginRequiredError, RateLimitedError)
+    assert "LoginRequiredError" in twilio_oauth.__all__
     assert issubclass(twilio_oauth.TimeoutError, builtins.TimeoutError)
     assert twilio_oauth.TimeoutError is not builtins.TimeoutError
 
@@ -242,6 +246,14 @@ def test_a_file_store_that_cannot_write_raises_store_error(tmp_path: Path) -> No
     with pytest.raises(StoreError) as caught:
         store.save("key", Token("access-token-for-the-store-test", 60))
     assert "access-token-for-the-store-test" not in str(caught.value)
+
+
+def test_a_token_without_an_access_token_or_with_a_bad_lifetime_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="access token"):
+        Token("", 60)
+    with pytest.raises(ConfigError, match="expires_in"):
+        Token("an-access-token-value", -1)
+    assert Token("an-access-token-value", 60, refresh_token="").refresh_token is None
 
 
 def test_a_corrupted_stored_token_is_a_store_error() -> None:

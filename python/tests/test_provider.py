@@ -24,7 +24,15 @@ def test_token_is_fetched_once_then_served_from_the_cache(client: OAuthClient, m
     stats = provider.stats()
     assert isinstance(stats, Stats)
     assert (stats.fetches, stats.hits, stats.failures, stats.background_refreshes) == (1, 3, 0, 0)
-    assert stats.to_dict() == {"hits": 3, "fetches": 1, "background_refreshes": 0, "failures": 0}
+    assert (stats.store_hits, stats.store_errors) == (0, 0)
+    assert stats.to_dict() == {
+        "hits": 3,
+        "fetches": 1,
+        "background_refreshes": 0,
+        "failures": 0,
+        "store_hits": 0,
+        "store_errors": 0,
+    }
 
 
 async def test_the_async_twins_share_the_cache(client: OAuthClient, mock: MockServer) -> None:

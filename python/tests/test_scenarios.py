@@ -4,12 +4,11 @@ target/scenario-results/python.json for scripts/scenario-table."""
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
+import tempfile
 import threading
 import time
-import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,8 +24,10 @@ from support import (
     REPO,
     SCENARIO_TALLY,
     MockServer,
+    authorize,
+    login,
 )
-from twilio_oauth import DeviceAuthorization, OAuthClient, Token, TwilioOAuthError
+from twilio_oauth import DeviceAuthorization, FileStore, OAuthClient, Token, TwilioOAuthError
 
 SCENARIOS: list[dict[str, Any]] = [
     scenario
@@ -40,6 +41,11 @@ RESULTS: dict[str, bool] = {}
 class Outcome:
     tokens: list[Token] = field(default_factory=list)
     device: DeviceAuthorization | None = None
+
+
+# Problems an op found along the way (checked the moment a token was returned), in addition to
+# the ones of its outcome.
+Problems = list[str]
 
 
 def build_client(mock: MockServer, spec: dict[str, Any]) -> OAuthClient:
@@ -58,19 +64,6 @@ def build_client(mock: MockServer, spec: dict[str, Any]) -> OAuthClient:
     return OAuthClient(**options)
 
 
-def authorize(url: str) -> tuple[str, str]:
-    """GETs the authorize URL without following the redirect; returns (code, state)."""
-    parsed = urllib.parse.urlsplit(url)
-    connection = http.client.HTTPConnection(parsed.netloc, timeout=10)
-    try:
-        connection.request("GET", f"{parsed.path}?{parsed.query}")
-        location = connection.getresponse().getheader("Location") or ""
-    finally:
-        connection.close()
-    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))
-    return query["code"], query["state"]
-
-
 def pkce(client: OAuthClient, call: dict[str, Any], right: bool) -> Token:
     redirect = call["redirect_uri"]
     request = client.authorization_url(redirect, scope=call.get("scope"))
@@ -80,8 +73,88 @@ def pkce(client: OAuthClient, call: dict[str, Any], right: bool) -> Token:
     return client.exchange_code(code, redirect, verifier)
 
 
-def run_call(mock: MockServer, client: OAuthClient, call: dict[str, Any]) -> Outcome:
+def user_login(client: OAuthClient, call: dict[str, Any]) -> Token:
+    """A person's login for the `user_*` ops: the PKCE flow with the right verifier."""
+    return login(client, call.get("scope", "openid offline_access"))
+
+
+def run_user_call(
+    mock: MockServer, client: OAuthClient, call: dict[str, Any], problems: Problems
+) -> Outcome | None:
+    """The ops of users.json (people's tokens); `None` for any other op."""
     op = call["op"]
+    if op == "user_refresh_refused":
+        first = user_login(client, call)
+        assert first.refresh_token
+        client.refresh(first.refresh_token)  # spends the login's refresh token
+        provider = client.token_provider(initial_token=first)
+        provider.invalidate()
+        return Outcome([provider.token()])
+    if op == "user_refresh_cycles":
+        first = user_login(client, call)
+        provider = client.token_provider(initial_token=first)
+        tokens = [first]
+        for _ in range(call["cycles"]):
+            provider.invalidate()
+            tokens.append(provider.token())
+        return Outcome(tokens)
+    if op == "user_over_lifetimes":
+        first = user_login(client, call)
+        provider = client.token_provider(initial_token=first)
+        tokens = [first]
+        until = time.monotonic() + call["seconds"]
+        while time.monotonic() < until:
+            token = provider.token()
+            if token.expires_in() <= 0 or token.is_expired():
+                problems.append("expired token handed out")
+            tokens.append(token)
+            time.sleep(call["interval_ms"] / 1000)
+        return Outcome(tokens)
+    if op == "user_no_later_expiry":
+        first = user_login(client, call)
+        provider = client.token_provider(initial_token=first, refresh_ahead=call["refresh_ahead"])
+        time.sleep(call["wait_ms"] / 1000)  # into the refresh-ahead window
+        mock.config(**call["then_config"])
+        t1 = provider.token()
+        if t1.access_token != first.access_token:
+            problems.append("the first call did not return the login's access token")
+        deadline = time.monotonic() + 5
+        kept = None
+        while time.monotonic() < deadline:
+            cached = provider.cached()
+            if cached is not None and cached.refresh_token not in (None, first.refresh_token):
+                kept = cached
+                break
+            time.sleep(0.01)
+        if kept is None:
+            problems.append("new refresh token not kept")
+        elif kept.access_token != first.access_token:
+            problems.append("the longer-lived access token was not kept")
+        provider.invalidate()
+        return Outcome([t1, provider.token()])
+    if op == "two_users_one_file_store":
+        last: Token | None = None
+        with tempfile.TemporaryDirectory(prefix="twilio-oauth-scenario-") as folder:  # mode 0700
+            store = FileStore(Path(folder) / "tokens.json")
+            users: list[str] = call["users"]
+            for user in users:
+                mock.config(user_sid=user)
+                person = user_login(client, call)
+                client.token_provider(store=store, initial_token=person, account=user).token()
+            for user in users:
+                last = client.token_provider(store=store, account=user).token()
+                sub = last.claims().get("sub")
+                if sub != user:
+                    problems.append(f"{user} got the token of {sub!r}")
+        return Outcome([] if last is None else [last])
+    return None
+
+
+def run_call(mock: MockServer, client: OAuthClient, call: dict[str, Any], problems: Problems) -> Outcome:
+    op = call["op"]
+    user_outcome = run_user_call(mock, client, call, problems)
+    if user_outcome is not None:
+        return user_outcome
     if op == "construct":
         return Outcome()
     if op == "client_credentials":
@@ -203,12 +276,12 @@ def run_scenario(mock: MockServer, scenario: dict[str, Any]) -> list[str]:
     expect = scenario["expect"]
     started = time.monotonic()
     outcome: Outcome | TwilioOAuthError
+    problems: Problems = []
     try:
-        outcome = run_call(mock, build_client(mock, scenario.get("client", {})), scenario["call"])
+        outcome = run_call(mock, build_client(mock, scenario.get("client", {})), scenario["call"], problems)
     except TwilioOAuthError as e:
         outcome = e
     took = time.monotonic() - started
-    problems: list[str] = []
     if isinstance(outcome, Outcome) and "ok" in expect:
         check_ok(outcome, expect["ok"], problems)
     elif isinstance(outcome, TwilioOAuthError) and "error" in expect:
@@ -221,6 +294,12 @@ def run_scenario(mock: MockServer, scenario: dict[str, Any]) -> list[str]:
         got = mock.requests(path)
         if got != count:
             problems.append(f"requests {path}: want {count}, got {got}")
+    server_stats = mock.stats()
+    for section, at_least in (("server_stats", False), ("server_stats_min", True)):
+        for name, want in expect.get(section, {}).items():
+            seen = server_stats.get(name)
+            if not isinstance(seen, int) or not (seen >= want if at_least else seen == want):
+                problems.append(f"{section}.{name}: want {want}, got {seen}")
     if "min_seconds" in expect and took < expect["min_seconds"]:
         problems.append(f"took {took:.2f}s, less than {expect['min_seconds']}s")
     return problems
@@ -245,6 +324,7 @@ def test_the_scenario_files_are_there() -> None:
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s["name"] for s in SCENARIOS])
 def test_scenario(mock: MockServer, scenario: dict[str, Any]) -> None:
+    RESULTS[scenario["name"]] = False  # until it has run to the end without a problem
     problems = run_scenario(mock, scenario)
     RESULTS[scenario["name"]] = not problems
     assert not problems, "; ".join(problems)

@@ -142,6 +142,7 @@ def test_failed_token_requests_are_logged_without_secrets(
     with pytest.raises(ApiError):
         provider.token()
     failed = [r for r in caplog.records if "token request failed" in r.getMessage()]
-    assert failed and failed[0].name == "twilio_oauth.provider"
+    # A logger of the core module that made the request (`twilio_oauth.cache` today).
+    assert failed and failed[0].name.startswith("twilio_oauth.")
     assert failed[0].levelno == logging.WARNING
     assert_no_secret(caplog.text, CLIENT_SECRET)

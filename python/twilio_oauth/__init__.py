@@ -10,10 +10,16 @@ used::
     client = OAuthClient(client_id="OQ...", client_secret="...")
     provider = client.token_provider()
     headers = {"Authorization": provider.authorization_header()}
+
+Fork-safe: a child process created by ``fork()`` (gunicorn ``--preload``, ``multiprocessing``,
+Celery prefork) starts a runtime of its own, through the hook registered below.
 """
 
 from __future__ import annotations
 
+import os
+
+from . import _native
 from ._native import (
     AccessDeniedError,
     ApiError,
@@ -25,6 +31,7 @@ from ._native import (
     ExpiredTokenError,
     FileStore,
     InvalidResponseError,
+    LoginRequiredError,
     MemoryStore,
     OAuthClient,
     RateLimitedError,
@@ -47,6 +54,11 @@ if TYPE_CHECKING:
     from .auth import BearerAuth as BearerAuth
     from .twilio_sdk import TwilioCredentialProvider as TwilioCredentialProvider
 
+# After fork() the child has only the forking thread: the hook makes it start a runtime and an
+# HTTP client of its own instead of waiting on the parent's threads. (`os` is loaded at startup.)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_native._after_fork_in_child)
+
 # The adapters are left out of `__all__`, so that `from twilio_oauth import *` imports neither
 # twilio, requests nor httpx.
 __all__ = [
@@ -60,6 +72,7 @@ __all__ = [
     "ExpiredTokenError",
     "FileStore",
     "InvalidResponseError",
+    "LoginRequiredError",
     "MemoryStore",
     "OAuthClient",
     "RateLimitedError",

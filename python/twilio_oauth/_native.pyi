@@ -4,7 +4,7 @@ import builtins
 import datetime
 import os
 from collections.abc import Awaitable, Sequence
-from typing import Any, final
+from typing import Any, Literal, final
 
 from ._store import TokenStore
 
@@ -21,6 +21,7 @@ __all__ = [
     "ExpiredTokenError",
     "FileStore",
     "InvalidResponseError",
+    "LoginRequiredError",
     "MemoryStore",
     "OAuthClient",
     "RateLimitedError",
@@ -50,6 +51,10 @@ class TwilioOAuthError(Exception):
 class ConfigError(TwilioOAuthError): ...
 class ApiError(TwilioOAuthError): ...
 class RateLimitedError(ApiError): ...
+
+class LoginRequiredError(ApiError):
+    """A person's login can no longer be refreshed: sign them in again (never an app token)."""
+
 class AccessDeniedError(TwilioOAuthError): ...
 class ExpiredTokenError(TwilioOAuthError): ...
 class TransportError(TwilioOAuthError): ...
@@ -79,6 +84,10 @@ class Token:
     def scope(self) -> str | None: ...
     @property
     def expires_at(self) -> datetime.datetime: ...
+    @property
+    def issued_at(self) -> datetime.datetime: ...
+    @property
+    def subject(self) -> str | None: ...
     @property
     def lifetime(self) -> float: ...
     def expires_in(self) -> float: ...
@@ -132,6 +141,10 @@ class Stats:
     def background_refreshes(self) -> int: ...
     @property
     def failures(self) -> int: ...
+    @property
+    def store_hits(self) -> int: ...
+    @property
+    def store_errors(self) -> int: ...
     def to_dict(self) -> dict[str, int]: ...
 
 @final
@@ -156,7 +169,7 @@ class MemoryStore:
 
 @final
 class FileStore:
-    """Keeps tokens in one JSON file (mode 0600, replaced atomically)."""
+    """Keeps tokens in one JSON file (mode 0600, replaced atomically), shared safely by processes."""
 
     def __new__(cls, path: str | os.PathLike[str]) -> FileStore: ...
     @property
@@ -185,6 +198,8 @@ class TokenProvider:
     def stats(self) -> Stats: ...
     @property
     def key(self) -> str: ...
+    @property
+    def grant(self) -> Literal["app", "user"]: ...
 
 @final
 class OAuthClient:
@@ -264,9 +279,11 @@ class OAuthClient:
         code_verifier: str | None = None,
         account_sid: str | None = None,
     ) -> Awaitable[Token]: ...
-    def client_credentials(self, scope: str | None = None, audience: str | None = None) -> Token: ...
+    def client_credentials(
+        self, scope: str | None = None, audience: str | None = None, account_sid: str | None = None
+    ) -> Token: ...
     def client_credentials_async(
-        self, scope: str | None = None, audience: str | None = None
+        self, scope: str | None = None, audience: str | None = None, account_sid: str | None = None
     ) -> Awaitable[Token]: ...
     def exchange_code(
         self, code: str, redirect_uri: str | None = None, code_verifier: str | None = None
@@ -300,4 +317,12 @@ class OAuthClient:
         refresh_ahead: float | None = None,
         expiry_margin: float | None = None,
         initial_token: Token | None = None,
+        account_sid: str | None = None,
+        account: str | None = None,
+        grant: Literal["app", "user"] | None = None,
     ) -> TokenProvider: ...
+
+# ---- process lifecycle --------------------------------------------------------------------
+
+def _after_fork_in_child() -> None:
+    """Registered with ``os.register_at_fork``: the child starts a runtime of its own."""

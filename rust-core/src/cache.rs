@@ -204,6 +204,9 @@ struct Inner {
     store_errors: AtomicU64,
     /// Set after a store error, cleared by the next store call that works.
     store_failing: AtomicBool,
+    /// The process that created the provider (a forked child is another).
+    created_pid: u32,
+    warned_fork: AtomicBool,
 }
 
 struct Cached {
@@ -286,6 +289,8 @@ impl TokenProvider {
             store_hits: AtomicU64::new(0),
             store_errors: AtomicU64::new(0),
             store_failing: AtomicBool::new(false),
+            created_pid: std::process::id(),
+            warned_fork: AtomicBool::new(false),
             source,
         }));
         match options.initial_token {
@@ -558,6 +563,20 @@ impl TokenProvider {
         let initial = self.0.pending_initial.lock().take();
         if let Some(initial) = &initial {
             self.install(initial.clone());
+        }
+        if lock.is_none()
+            && self.grant() == GrantKind::User
+            && std::process::id() != self.0.created_pid
+            && !self.0.warned_fork.swap(true, Ordering::Relaxed)
+        {
+            // Every forked copy holds the same refresh token: the first to refresh spends it
+            // and the server revokes the login when the next one sends it.
+            tracing::warn!(
+                key = %self.0.key_text,
+                "a person's token provider is used in a forked process with a store that \
+                 processes cannot share: give it a FileStore (or RedisStore) so the login is \
+                 refreshed once for all of them"
+            );
         }
         // Without a lock nothing can have changed that the first read did not see.
         let reread = lock.is_some() || !read_first;

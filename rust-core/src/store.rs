@@ -220,6 +220,7 @@ impl FileInner {
         let lock = open_lock_file(&lock_path(&self.path, None))
             .map_err(|e| self.err("cannot open the lock file of", e))?;
         lock.lock().map_err(|e| self.err("cannot lock", e))?;
+        let _unlock = Unlock(Arc::new(lock));
         let mut tokens = self.read()?;
         if change(&mut tokens) {
             self.write(&dir, tokens)?;
@@ -246,6 +247,17 @@ impl FileInner {
             .and_then(|d| d.sync_all())
             .map_err(|e| self.err("cannot sync the folder of", e))?;
         Ok(())
+    }
+}
+
+/// Releases a file lock when dropped. Explicitly: closing our descriptor is not enough when a
+/// child process forked while the lock was held still has a copy of it (gunicorn `--preload`,
+/// Celery prefork), and the lock would live as long as that child.
+struct Unlock(Arc<File>);
+
+impl Drop for Unlock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
     }
 }
 
@@ -408,8 +420,7 @@ impl TokenStore for FileStore {
                 })
                 .await?;
             if taken {
-                // Closing the file releases the lock.
-                return Ok(Some(StoreLock::new(file)));
+                return Ok(Some(StoreLock::new(Unlock(file))));
             }
             if tokio::time::Instant::now() >= deadline {
                 return Err(self.0.err(

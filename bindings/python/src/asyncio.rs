@@ -9,6 +9,10 @@
 //! watches the socket (`loop.add_reader`) and sets the results on its own thread.
 //!
 //! Loops without `add_reader` (Windows' proactor loop) fall back to pyo3-async-runtimes.
+//!
+//! Each waker belongs to the process that made it: a child created by `fork()` never uses the
+//! parent's sockets (it would read the parent's wake-up bytes, and the parent's loop would
+//! then wait forever), it makes its own.
 
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsRawFd;
@@ -66,6 +70,8 @@ impl Inbox {
 pub(crate) struct LoopWaker {
     inbox: Arc<Inbox>,
     reader: UnixStream,
+    /// The process that made it.
+    pid: u32,
 }
 
 #[pymethods]
@@ -125,9 +131,19 @@ pub(crate) fn inbox_for(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> Option
     try_inbox_for(py, event_loop).unwrap_or_default()
 }
 
+/// Loop -> waker, dropped with the loop (closing the sockets).
+static WAKERS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// In a child process right after `fork()`: forgets the parent's wakers. Nothing is removed
+/// from the loops (their selector may be shared with the parent, which still uses them).
+pub(crate) fn after_fork_in_child(py: Python<'_>) -> PyResult<()> {
+    if let Some(wakers) = WAKERS.get(py) {
+        wakers.bind(py).call_method0(intern!(py, "clear"))?;
+    }
+    Ok(())
+}
+
 fn try_inbox_for(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Option<Arc<Inbox>>> {
-    // Loop -> waker, dropped with the loop (closing the sockets).
-    static WAKERS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let wakers = WAKERS
         .get_or_try_init(py, || {
             py.import("weakref")?
@@ -136,10 +152,12 @@ fn try_inbox_for(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Opti
                 .map(Bound::unbind)
         })?
         .bind(py);
-    if let Ok(existing) = wakers.get_item(event_loop) {
-        if let Ok(waker) = existing.cast::<LoopWaker>() {
-            return Ok(Some(waker.get().inbox.clone()));
-        }
+    let pid = std::process::id();
+    if let Ok(existing) = wakers.get_item(event_loop)
+        && let Ok(waker) = existing.cast::<LoopWaker>()
+        && waker.get().pid == pid
+    {
+        return Ok(Some(waker.get().inbox.clone()));
     }
     let (reader, writer) = UnixStream::pair()?;
     reader.set_nonblocking(true)?;
@@ -154,6 +172,7 @@ fn try_inbox_for(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Opti
                 armed: AtomicBool::new(false),
             }),
             reader,
+            pid,
         },
     )?;
     match event_loop.call_method1(intern!(py, "add_reader"), (fd, &waker)) {

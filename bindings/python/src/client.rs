@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use pyo3::prelude::*;
-use twilio_oauth::{OAuthClient, ProviderOptions, V1TokenRequest, V2TokenRequest};
+use twilio_oauth::{
+    ClientOptions, GrantKind, OAuthClient, ProviderOptions, V1TokenRequest, V2TokenRequest,
+};
 
 use crate::convert::{quote, seconds};
 use crate::errors::{config_error, to_pyerr};
@@ -29,35 +31,31 @@ struct Options {
 }
 
 impl Options {
-    /// Options not given are read from `TWILIO_CLIENT_ID`, `TWILIO_CLIENT_SECRET`,
-    /// `TWILIO_ACCOUNT_SID` and `TWILIO_AUTH_TOKEN`.
+    /// The client; options not given are read from `TWILIO_CLIENT_ID`, `TWILIO_CLIENT_SECRET`,
+    /// `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN` and `TWILIO_OAUTH_BASE_URL`.
     fn build(self, py: Python<'_>) -> PyResult<PyOAuthClient> {
-        let mut b = OAuthClient::builder().language("python").from_env();
-        if let Some(v) = self.client_id {
-            b = b.client_id(v);
-        }
-        if let Some(v) = self.client_secret {
-            b = b.client_secret(v);
-        }
-        if let Some(v) = self.account_sid {
-            b = b.account_sid(v);
-        }
-        if let Some(v) = self.auth_token {
-            b = b.auth_token(v);
-        }
-        if let Some(v) = self.base_url {
-            b = b.base_url(v);
-        }
-        if let Some(v) = self.timeout {
-            b = b.timeout(seconds(py, "timeout", v)?);
-        }
-        if let Some(v) = self.max_retries {
-            let n = u32::try_from(v).map_err(|_| {
-                config_error(py, format!("max_retries must be 0 or more (got {v})"))
-            })?;
-            b = b.max_retries(n);
-        }
-        b.build().map(PyOAuthClient).map_err(|e| to_pyerr(py, &e))
+        let max_retries = self
+            .max_retries
+            .map(|v| {
+                u32::try_from(v).map_err(|_| {
+                    config_error(py, format!("max_retries must be 0 or more (got {v})"))
+                })
+            })
+            .transpose()?;
+        OAuthClient::from_options(ClientOptions {
+            client_id: self.client_id,
+            client_secret: self.client_secret,
+            account_sid: self.account_sid,
+            auth_token: self.auth_token,
+            base_url: self.base_url,
+            timeout: self.timeout,
+            max_retries,
+            language: Some("python".into()),
+            from_env: true,
+            ..ClientOptions::default()
+        })
+        .map(PyOAuthClient)
+        .map_err(|e| to_pyerr(py, &e))
     }
 }
 
@@ -290,35 +288,46 @@ impl PyOAuthClient {
         )
     }
 
-    /// A client-credentials token (uncached: use `token_provider()` for API calls).
-    #[pyo3(signature = (scope = None, audience = None))]
+    /// A client-credentials token (uncached: use `token_provider()` for API calls);
+    /// `account_sid` acts on behalf of that account.
+    #[pyo3(signature = (scope = None, audience = None, account_sid = None))]
     fn client_credentials(
         &self,
         py: Python<'_>,
         scope: Option<String>,
         audience: Option<String>,
+        account_sid: Option<String>,
     ) -> PyResult<PyToken> {
         let c = self.0.clone();
         wait(py, async move {
-            c.client_credentials(scope.as_deref(), audience.as_deref())
-                .await
-                .map(PyToken)
+            c.client_credentials(
+                scope.as_deref(),
+                audience.as_deref(),
+                account_sid.as_deref(),
+            )
+            .await
+            .map(PyToken)
         })
     }
 
     /// Awaitable `client_credentials`.
-    #[pyo3(signature = (scope = None, audience = None))]
+    #[pyo3(signature = (scope = None, audience = None, account_sid = None))]
     fn client_credentials_async<'py>(
         &self,
         py: Python<'py>,
         scope: Option<String>,
         audience: Option<String>,
+        account_sid: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.0.clone();
         awaitable(py, async move {
-            c.client_credentials(scope.as_deref(), audience.as_deref())
-                .await
-                .map(PyToken)
+            c.client_credentials(
+                scope.as_deref(),
+                audience.as_deref(),
+                account_sid.as_deref(),
+            )
+            .await
+            .map(PyToken)
         })
     }
 
@@ -436,10 +445,15 @@ impl PyOAuthClient {
     }
 
     /// A cached token source for API calls. `refresh_ahead` and `expiry_margin` are seconds;
-    /// `store` is a `MemoryStore`, a `FileStore` or any object with `load`/`save`/`delete`;
-    /// `initial_token` is a token obtained elsewhere (device login, code exchange), renewed
-    /// with its refresh token.
-    #[pyo3(signature = (*, scope = None, audience = None, store = None, refresh_ahead = None, expiry_margin = None, initial_token = None))]
+    /// `store` is a `MemoryStore`, a `FileStore` or any object with `load`/`save`/`delete`.
+    ///
+    /// The app's own token (client credentials, `account_sid` acting on behalf of an account)
+    /// by default. A person's token when `initial_token` (a token obtained elsewhere: device
+    /// login, code exchange; renewed with its refresh token) or `account` (a label for the
+    /// person, which finds their login in `store` without a token in hand) is given, or
+    /// `grant="user"`. A person's provider never falls back to an app token: it raises
+    /// `LoginRequiredError` when the login can no longer be refreshed.
+    #[pyo3(signature = (*, scope = None, audience = None, store = None, refresh_ahead = None, expiry_margin = None, initial_token = None, account_sid = None, account = None, grant = None))]
     #[allow(clippy::too_many_arguments)]
     fn token_provider(
         &self,
@@ -450,7 +464,14 @@ impl PyOAuthClient {
         refresh_ahead: Option<f64>,
         expiry_margin: Option<f64>,
         initial_token: Option<PyRef<'_, PyToken>>,
+        account_sid: Option<String>,
+        account: Option<String>,
+        grant: Option<String>,
     ) -> PyResult<PyTokenProvider> {
+        let grant = grant
+            .map(|g| g.parse::<GrantKind>())
+            .transpose()
+            .map_err(|e| to_pyerr(py, &e))?;
         let store = store.filter(|s| !s.is_none()).map(to_store).transpose()?;
         let options = ProviderOptions {
             scope,
@@ -463,6 +484,9 @@ impl PyOAuthClient {
                 .map(|s| seconds(py, "expiry_margin", s))
                 .transpose()?,
             initial_token: initial_token.map(|t| t.0.clone()),
+            account_sid,
+            account,
+            grant,
         };
         Ok(PyTokenProvider(self.0.token_provider(options)))
     }

@@ -7,7 +7,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDateTime, PyDelta, PyDict, PyList, PyTzInfo};
 use serde_json::{Map, Value};
 
-use crate::errors::config_error;
+use crate::errors::to_pyerr;
 
 /// An aware `datetime` in UTC.
 pub(crate) fn datetime<'py>(py: Python<'py>, t: SystemTime) -> PyResult<Bound<'py, PyAny>> {
@@ -25,15 +25,10 @@ pub(crate) fn datetime<'py>(py: Python<'py>, t: SystemTime) -> PyResult<Bound<'p
     epoch.bind(py).as_any().add(delta)
 }
 
-/// Seconds (a Python float or int) as a `Duration`; negative, NaN or huge values are a
-/// `ConfigError` naming the option.
+/// Seconds (a Python float or int) as a `Duration`, by the core's one rule: negative, NaN or
+/// huge values are a `ConfigError` naming the option.
 pub(crate) fn seconds(py: Python<'_>, name: &str, value: f64) -> PyResult<Duration> {
-    Duration::try_from_secs_f64(value).map_err(|_| {
-        config_error(
-            py,
-            format!("{name} must be a non-negative number of seconds (got {value})"),
-        )
-    })
+    twilio_oauth::runtime::seconds(name, value).map_err(|e| to_pyerr(py, &e))
 }
 
 /// A JSON object as a `dict`.

@@ -1,81 +1,56 @@
 //! The error tree as Python exception classes, and the one conversion from the core's `Error`.
 //!
-//! The classes are created when the module loads (with `type(name, bases, namespace)`, so that
-//! `TimeoutError` can also derive from the builtin `TimeoutError`). Every instance carries the
-//! same attributes: `status`, `code`, `error`, `message`, `more_info`, `retry_after` (seconds)
-//! and `excerpt`; the ones a kind does not have are `None`.
+//! The classes are the core's `ERROR_KINDS` (names and parents), created when the module loads
+//! (with `type(name, bases, namespace)`, so that `TimeoutError` can also derive from the builtin
+//! `TimeoutError`). Every instance carries the same attributes: `status`, `code`, `error`,
+//! `message`, `more_info`, `retry_after` (seconds) and `excerpt`, from the core's
+//! `ErrorRecord`; the ones a kind does not have are `None`.
+//!
+//! An error is raised as the class named by its kind, so a kind is never raised as a less
+//! specific class; the core's `Error` is exhaustive, and the one `match` on it here has no
+//! wildcard arm, so a kind added to the core does not compile here until it is mapped.
 
 use pyo3::exceptions::{PyException, PyRuntimeError, PyTimeoutError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple, PyType};
-use twilio_oauth::Error;
+use twilio_oauth::{ERROR_KINDS, Error};
 
-/// One exception class: its name, its parent in the tree, and its docstring.
-struct Kind {
-    name: &'static str,
-    parent: Option<&'static str>,
-    doc: &'static str,
+/// The docstring of each class.
+fn doc(kind: &str) -> &'static str {
+    match kind {
+        "TwilioOAuthError" => {
+            "The root of every error raised by twilio_oauth (also: an internal error, such as a panic caught before it reached Python)."
+        }
+        "ConfigError" => {
+            "Bad options: a malformed client_id, an empty secret, http:// on a non-loopback host, missing credentials for an endpoint."
+        }
+        "ApiError" => {
+            "The server answered with an error body: see status, code (Twilio's number), error (the RFC 6749 string), message and more_info."
+        }
+        "RateLimitedError" => {
+            "The server kept answering 429 after all retries; retry_after says how long it asked to wait (seconds), when it did."
+        }
+        "LoginRequiredError" => {
+            "A person's login can no longer be refreshed (refresh token refused or reused, grant revoked, session over, or no refresh token at all): sign them in again. A user provider raises it instead of ever falling back to an app token; status, code, error and message are the server's answer."
+        }
+        "AccessDeniedError" => "Device flow: the user refused the authorization request.",
+        "ExpiredTokenError" => "Device flow: the device code expired before the user approved it.",
+        "TransportError" => "A connect, TLS, reset or protocol failure.",
+        "TimeoutError" => {
+            "The request did not complete within the client's timeout (also a builtin TimeoutError)."
+        }
+        "InvalidResponseError" => {
+            "A 2xx answer whose body is not a usable token or device authorization; see status and excerpt."
+        }
+        "CancelledError" => {
+            "The operation was cancelled (for example through a CancellationToken)."
+        }
+        "StoreError" => "A token store failed to load, save, lock or delete.",
+        // Only the docstring has a default: the class itself comes from ERROR_KINDS.
+        _ => "An error of twilio_oauth.",
+    }
 }
-
-/// The tree, parents first. Names are the core's `Error::kind()` values.
-const KINDS: [Kind; 11] = [
-    Kind {
-        name: "TwilioOAuthError",
-        parent: None,
-        doc: "The root of every error raised by twilio_oauth (also: an internal error, such as a panic caught before it reached Python).",
-    },
-    Kind {
-        name: "ConfigError",
-        parent: Some("TwilioOAuthError"),
-        doc: "Bad options: a malformed client_id, an empty secret, http:// on a non-loopback host, missing credentials for an endpoint.",
-    },
-    Kind {
-        name: "ApiError",
-        parent: Some("TwilioOAuthError"),
-        doc: "The server answered with an error body: see status, code (Twilio's number), error (the RFC 6749 string), message and more_info.",
-    },
-    Kind {
-        name: "RateLimitedError",
-        parent: Some("ApiError"),
-        doc: "The server kept answering 429 after all retries; retry_after says how long it asked to wait (seconds), when it did.",
-    },
-    Kind {
-        name: "AccessDeniedError",
-        parent: Some("TwilioOAuthError"),
-        doc: "Device flow: the user refused the authorization request.",
-    },
-    Kind {
-        name: "ExpiredTokenError",
-        parent: Some("TwilioOAuthError"),
-        doc: "Device flow: the device code expired before the user approved it.",
-    },
-    Kind {
-        name: "TransportError",
-        parent: Some("TwilioOAuthError"),
-        doc: "A connect, TLS, reset or protocol failure.",
-    },
-    Kind {
-        name: "TimeoutError",
-        parent: Some("TwilioOAuthError"),
-        doc: "The request did not complete within the client's timeout (also a builtin TimeoutError).",
-    },
-    Kind {
-        name: "InvalidResponseError",
-        parent: Some("TwilioOAuthError"),
-        doc: "A 2xx answer whose body is not a usable token or device authorization; see status and excerpt.",
-    },
-    Kind {
-        name: "CancelledError",
-        parent: Some("TwilioOAuthError"),
-        doc: "The operation was cancelled (for example through a CancellationToken).",
-    },
-    Kind {
-        name: "StoreError",
-        parent: Some("TwilioOAuthError"),
-        doc: "A token store failed to load, save or delete.",
-    },
-];
 
 /// The attributes every instance has (class-level defaults are `None`).
 const ATTRIBUTES: [&str; 7] = [
@@ -88,29 +63,30 @@ const ATTRIBUTES: [&str; 7] = [
     "excerpt",
 ];
 
+/// One class per entry of `ERROR_KINDS`, in its order.
 static CLASSES: PyOnceLock<Vec<Py<PyType>>> = PyOnceLock::new();
 
 /// Creates the classes (once) and adds them to `module`.
 pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = module.py();
     let classes = CLASSES.get_or_try_init(py, || create_classes(py))?;
-    for (kind, class) in KINDS.iter().zip(classes) {
-        module.add(kind.name, class.bind(py))?;
+    for ((name, _), class) in ERROR_KINDS.iter().zip(classes) {
+        module.add(*name, class.bind(py))?;
     }
     Ok(())
 }
 
 fn create_classes(py: Python<'_>) -> PyResult<Vec<Py<PyType>>> {
     let type_ = py.get_type::<PyType>();
-    let mut created: Vec<Py<PyType>> = Vec::with_capacity(KINDS.len());
-    for kind in &KINDS {
+    let mut created: Vec<Py<PyType>> = Vec::with_capacity(ERROR_KINDS.len());
+    for (name, parent) in ERROR_KINDS {
         let mut bases: Vec<Bound<'_, PyType>> = Vec::with_capacity(2);
-        match kind.parent {
+        match parent {
             None => bases.push(py.get_type::<PyException>()),
             Some(parent) => {
-                let index = KINDS
+                let index = ERROR_KINDS
                     .iter()
-                    .position(|k| k.name == parent)
+                    .position(|(k, _)| k == parent)
                     .filter(|i| *i < created.len())
                     .ok_or_else(|| {
                         PyRuntimeError::new_err(format!("error class {parent} is not defined yet"))
@@ -118,20 +94,20 @@ fn create_classes(py: Python<'_>) -> PyResult<Vec<Py<PyType>>> {
                 bases.push(created[index].bind(py).clone());
             }
         }
-        if kind.name == "TimeoutError" {
+        if *name == "TimeoutError" {
             bases.push(py.get_type::<PyTimeoutError>());
         }
         let namespace = PyDict::new(py);
-        namespace.set_item("__doc__", kind.doc)?;
+        namespace.set_item("__doc__", doc(name))?;
         namespace.set_item("__module__", "twilio_oauth")?;
-        namespace.set_item("__qualname__", kind.name)?;
-        if kind.parent.is_none() {
+        namespace.set_item("__qualname__", *name)?;
+        if parent.is_none() {
             for attribute in ATTRIBUTES {
                 namespace.set_item(attribute, py.None())?;
             }
         }
         let class = type_
-            .call1((kind.name, PyTuple::new(py, bases)?, namespace))?
+            .call1((*name, PyTuple::new(py, bases)?, namespace))?
             .cast_into::<PyType>()?;
         created.push(class.unbind());
     }
@@ -140,7 +116,7 @@ fn create_classes(py: Python<'_>) -> PyResult<Vec<Py<PyType>>> {
 
 fn class<'py>(py: Python<'py>, name: &str) -> Option<Bound<'py, PyType>> {
     let classes = CLASSES.get(py)?;
-    let index = KINDS.iter().position(|k| k.name == name)?;
+    let index = ERROR_KINDS.iter().position(|(k, _)| *k == name)?;
     classes.get(index).map(|c| c.bind(py).clone())
 }
 
@@ -153,47 +129,53 @@ pub(crate) fn to_pyerr(py: Python<'_>, error: &Error) -> PyErr {
     }
 }
 
-fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
-    let Some(class) = class(py, error.kind()).or_else(|| class(py, "TwilioOAuthError")) else {
-        return Ok(PyRuntimeError::new_err(error.to_string()));
-    };
-    let instance = class.call1((error.to_string(),))?;
-    let set = |name: &str, value: Bound<'_, PyAny>| instance.setattr(name, value);
-    let text = |s: &str| s.into_pyobject(py).map(Bound::into_any);
-    let message = match error {
+/// The `message` attribute: the server's own words for the kinds that carry its answer, else
+/// what went wrong without the kind's prefix.
+fn message(error: &Error) -> String {
+    match error {
         Error::Config { message }
         | Error::AccessDenied { message }
         | Error::ExpiredToken { message }
         | Error::Transport { message }
         | Error::Timeout { message }
         | Error::Store { message }
-        | Error::Internal { message } => message.clone(),
-        Error::InvalidResponse { message, .. } => message.clone(),
-        Error::Api(api) | Error::RateLimited(api) => api.message.clone(),
-        other => other.to_string(),
-    };
-    set("message", text(&message)?)?;
-    if let Some(status) = error.status() {
+        | Error::Internal { message }
+        | Error::InvalidResponse { message, .. } => message.clone(),
+        Error::Api(api) | Error::RateLimited(api) | Error::LoginRequired(api) => {
+            api.message.clone()
+        }
+        Error::Cancelled => error.to_string(),
+    }
+}
+
+fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
+    let record = error.record();
+    let class = class(py, record.kind).ok_or_else(|| {
+        PyRuntimeError::new_err(format!(
+            "{} is not in ERROR_KINDS: {}",
+            record.kind, record.message
+        ))
+    })?;
+    let instance = class.call1((record.message.as_str(),))?;
+    let set = |name: &str, value: Bound<'_, PyAny>| instance.setattr(name, value);
+    let text = |s: &str| s.into_pyobject(py).map(Bound::into_any);
+    set("message", text(&message(error))?)?;
+    if let Some(status) = record.status {
         set("status", status.into_pyobject(py)?.into_any())?;
     }
-    if let Some(api) = error.api() {
-        if let Some(code) = api.code {
-            set("code", code.into_pyobject(py)?.into_any())?;
-        }
-        if let Some(e) = &api.error {
-            set("error", text(e)?)?;
-        }
-        if let Some(more_info) = &api.more_info {
-            set("more_info", text(more_info)?)?;
-        }
-        if let Some(retry_after) = api.retry_after {
-            set(
-                "retry_after",
-                retry_after.as_secs_f64().into_pyobject(py)?.into_any(),
-            )?;
-        }
+    if let Some(code) = record.code {
+        set("code", code.into_pyobject(py)?.into_any())?;
     }
-    if let Error::InvalidResponse { excerpt, .. } = error {
+    if let Some(e) = &record.error {
+        set("error", text(e)?)?;
+    }
+    if let Some(more_info) = &record.more_info {
+        set("more_info", text(more_info)?)?;
+    }
+    if let Some(retry_after) = record.retry_after {
+        set("retry_after", retry_after.into_pyobject(py)?.into_any())?;
+    }
+    if let Some(excerpt) = &record.excerpt {
         set("excerpt", text(excerpt)?)?;
     }
     Ok(PyErr::from_value(instance))

@@ -2,8 +2,12 @@
 //!
 //! It converts types and errors only; every behaviour lives in the `twilio-oauth` core.
 //! - Sync calls run on the core's runtime and wait with the GIL released, checking for Ctrl-C
-//!   between waits; `<name>_async` twins return asyncio awaitables (pyo3-async-runtimes on the
-//!   same runtime), and cancelling them drops the Rust future.
+//!   between waits; `<name>_async` twins return asyncio awaitables (settled on the event
+//!   loop's thread), and cancelling them drops the caller's Rust future (a provider's fetch
+//!   belongs to the provider and goes on for the others).
+//! - Fork-safe: the package registers `_after_fork_in_child` with `os.register_at_fork`, so a
+//!   child process (gunicorn `--preload`, `multiprocessing`, Celery prefork) starts a runtime
+//!   of its own and forgets the parent's threads' state.
 //! - Cache hits (`token()`, `access_token()`, `authorization_header()`) are answered on the
 //!   caller's thread by the core's lock-free `try_token()`.
 //! - The core's `tracing` events reach Python's `logging` under the `twilio_oauth` logger.
@@ -24,10 +28,6 @@ use pyo3::prelude::*;
 /// The extension module.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    let py = m.py();
-    let runtime = twilio_oauth::blocking::runtime().map_err(|e| errors::to_pyerr(py, &e))?;
-    // Already set when the module is loaded a second time (sub-interpreters, reloads).
-    let _ = pyo3_async_runtimes::tokio::init_with_runtime(runtime);
     lifecycle::install(m)?;
 
     errors::register(m)?;
@@ -48,6 +48,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.as_any().setattr("_panic_for_test", hook)?;
         let hook = wrap_pyfunction!(test_hooks::_panic_for_test_async, m)?;
         m.as_any().setattr("_panic_for_test_async", hook)?;
+        let hook = wrap_pyfunction!(test_hooks::_calls_into_python_for_test, m)?;
+        m.as_any().setattr("_calls_into_python_for_test", hook)?;
     }
     Ok(())
 }
@@ -68,5 +70,11 @@ mod test_hooks {
     #[pyfunction]
     pub(crate) fn _panic_for_test_async(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
         awaitable(py, twilio_oauth::blocking::panic_for_test())
+    }
+
+    /// How many calls of runtime threads into Python (stores, log records) are under way.
+    #[pyfunction]
+    pub(crate) fn _calls_into_python_for_test() -> usize {
+        crate::lifecycle::in_flight()
     }
 }

@@ -1,10 +1,13 @@
-//! The interpreter's shutdown, and the log bridge that respects it.
+//! The interpreter's shutdown and `fork()`, and the log bridge that respects them.
 //!
 //! A runtime thread must not be running Python code when the interpreter finalizes: CPython
 //! ends a thread that waits for the GIL then, in the middle of Rust code, and the process
 //! aborts. Runtime threads call Python (log records, Python token stores) only through
 //! [`attach`]; an `atexit` hook (which runs before finalization) stops new calls and waits for
 //! the ones under way.
+//!
+//! After `fork()` the child has only the forking thread: `_after_fork_in_child` (registered by
+//! the package with `os.register_at_fork`) forgets what belonged to the parent's threads.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -37,6 +40,12 @@ pub(crate) fn attach<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> Option<R> 
     Some(Python::attach(f))
 }
 
+/// Calls into Python under way on runtime threads (for the tests of the fork hook).
+#[cfg(feature = "test-hooks")]
+pub(crate) fn in_flight() -> usize {
+    IN_FLIGHT.load(Ordering::SeqCst)
+}
+
 #[pyfunction]
 fn _interpreter_exiting(py: Python<'_>) {
     EXITING.store(true, Ordering::SeqCst);
@@ -49,11 +58,29 @@ fn _interpreter_exiting(py: Python<'_>) {
     });
 }
 
-/// Registers the `atexit` hook and installs the log bridge.
+/// Called in a child process right after `fork()` (`os.register_at_fork(after_in_child=...)`,
+/// registered by the package): the child starts a runtime and HTTP client of its own on first
+/// use (the parent's threads do not exist in it), and forgets the parent's calls into Python
+/// under way (which would hold its exit for `EXIT_WAIT`) and the parent's event-loop wakers.
+#[pyfunction]
+fn _after_fork_in_child(py: Python<'_>) -> PyResult<()> {
+    twilio_oauth::blocking::after_fork_in_child();
+    IN_FLIGHT.store(0, Ordering::SeqCst);
+    #[cfg(unix)]
+    crate::asyncio::after_fork_in_child(py)?;
+    #[cfg(not(unix))]
+    let _ = py;
+    Ok(())
+}
+
+/// Registers the `atexit` hook, adds the fork hook to `module` (the package registers it with
+/// `os.register_at_fork`) and installs the log bridge.
 pub(crate) fn install(module: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = module.py();
     let hook = wrap_pyfunction!(_interpreter_exiting, module)?;
     py.import("atexit")?.call_method1("register", (hook,))?;
+    let fork_hook = wrap_pyfunction!(_after_fork_in_child, module)?;
+    module.as_any().setattr("_after_fork_in_child", fork_hook)?;
     // Fails only when a logger is already installed (the module loaded twice): keep that one.
     if log::set_boxed_logger(Box::new(CoreLogs(PyOnceLock::new()))).is_ok() {
         log::set_max_level(LevelFilter::Debug);

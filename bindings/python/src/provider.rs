@@ -132,6 +132,13 @@ impl PyTokenProvider {
         self.0.key()
     }
 
+    /// Whose token this provider holds: `"app"` (client credentials) or `"user"` (a person's
+    /// login, renewed with its refresh token; never replaced by an app token).
+    #[getter]
+    fn grant(&self) -> &'static str {
+        self.0.grant().as_str()
+    }
+
     fn __repr__(&self) -> String {
         let cached = self
             .0

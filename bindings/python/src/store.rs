@@ -18,7 +18,10 @@ use crate::wait::wait;
 #[pyclass(frozen, module = "twilio_oauth", name = "MemoryStore")]
 pub(crate) struct PyMemoryStore(Arc<MemoryStore>);
 
-/// Keeps tokens in one JSON file (mode 0600, replaced atomically).
+/// Keeps tokens in one JSON file (mode 0600 in a private folder, replaced atomically), shared
+/// safely by every process that opens it: a refresh runs under an OS file lock, after
+/// re-reading the file, so N processes sharing one login make one refresh and never send a
+/// refresh token twice.
 #[pyclass(frozen, module = "twilio_oauth", name = "FileStore")]
 pub(crate) struct PyFileStore(Arc<FileStore>);
 
@@ -74,10 +77,12 @@ impl PyFileStore {
         self.0.path().to_path_buf()
     }
 
-    /// The keys currently stored.
-    fn keys(&self, py: Python<'_>) -> Vec<String> {
+    /// The keys currently stored; `StoreError` when the file cannot be read or is not a token
+    /// file of this version (it is left untouched).
+    fn keys(&self, py: Python<'_>) -> PyResult<Vec<String>> {
         let store = self.0.clone();
         py.detach(move || store.keys())
+            .map_err(|e| crate::errors::to_pyerr(py, &e))
     }
 
     /// The token saved under `key`, if any.

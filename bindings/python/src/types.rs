@@ -5,7 +5,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use twilio_oauth::{AuthorizationRequest, DeviceAuthorization, Stats, Token};
 
-use crate::convert::{datetime, json_object, quote, seconds};
+use crate::convert::{datetime, json_object, quote};
 use crate::errors::to_pyerr;
 
 /// An access token with its companions and its expiry.
@@ -14,7 +14,8 @@ pub(crate) struct PyToken(pub(crate) Token);
 
 #[pymethods]
 impl PyToken {
-    /// A token obtained elsewhere, valid for `expires_in` seconds from now.
+    /// A token obtained elsewhere, valid for `expires_in` seconds from now (`ConfigError` for an
+    /// empty access token; an empty refresh token counts as none).
     #[new]
     #[pyo3(signature = (access_token, expires_in = 3600.0, *, refresh_token = None))]
     fn new(
@@ -23,11 +24,9 @@ impl PyToken {
         expires_in: f64,
         refresh_token: Option<String>,
     ) -> PyResult<Self> {
-        let token = Token::new(access_token, seconds(py, "expires_in", expires_in)?);
-        Ok(Self(match refresh_token {
-            Some(r) => token.with_refresh_token(r),
-            None => token,
-        }))
+        Token::from_access_token(&access_token, expires_in, refresh_token.as_deref())
+            .map(Self)
+            .map_err(|e| to_pyerr(py, &e))
     }
 
     /// The access token itself (secret).
@@ -64,6 +63,20 @@ impl PyToken {
     #[getter]
     fn expires_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         datetime(py, self.0.expires_at())
+    }
+
+    /// When the token was issued (the JWT `iat`, else when it arrived): an aware `datetime` in
+    /// UTC. Of two tokens of one login, the later one wins.
+    #[getter]
+    fn issued_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        datetime(py, self.0.issued_at())
+    }
+
+    /// Whose token it is: the access token's JWT `sub`, else the id token's (`None` when
+    /// neither says).
+    #[getter]
+    fn subject(&self) -> Option<String> {
+        self.0.subject()
     }
 
     /// The lifetime the token had when it was received, in seconds.
@@ -243,6 +256,20 @@ impl PyStats {
         self.0.failures
     }
 
+    /// Tokens taken from the store instead of fetched (another process's refresh, or a
+    /// previous run's token).
+    #[getter]
+    fn store_hits(&self) -> u64 {
+        self.0.store_hits
+    }
+
+    /// Store operations (lock, load, save, delete) that failed; each was logged and the
+    /// provider went on without the store.
+    #[getter]
+    fn store_errors(&self) -> u64 {
+        self.0.store_errors
+    }
+
     /// The counters as a `dict`.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
@@ -250,13 +277,16 @@ impl PyStats {
         d.set_item("fetches", self.0.fetches)?;
         d.set_item("background_refreshes", self.0.background_refreshes)?;
         d.set_item("failures", self.0.failures)?;
+        d.set_item("store_hits", self.0.store_hits)?;
+        d.set_item("store_errors", self.0.store_errors)?;
         Ok(d)
     }
 
     fn __repr__(&self) -> String {
+        let s = &self.0;
         format!(
-            "Stats(hits={}, fetches={}, background_refreshes={}, failures={})",
-            self.0.hits, self.0.fetches, self.0.background_refreshes, self.0.failures
+            "Stats(hits={}, fetches={}, background_refreshes={}, failures={}, store_hits={}, store_errors={})",
+            s.hits, s.fetches, s.background_refreshes, s.failures, s.store_hits, s.store_errors
         )
     }
 }

@@ -1,13 +1,22 @@
 //! Running the core's futures for Python: blocking (GIL released, Ctrl-C aware) and as
 //! awaitables (asyncio, cancellable).
+//!
+//! Everything runs on the core's runtime (`twilio_oauth::blocking::runtime()`), which a child
+//! process created by `fork()` replaces with its own; the pyo3-async-runtimes fallback runs on
+//! it too ([`CoreRuntime`]), never on a runtime remembered from the parent.
 
+use std::cell::OnceCell;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::FutureExt;
 use pyo3::prelude::*;
 use pyo3::{BoundObject, intern};
+use pyo3_async_runtimes::TaskLocals;
+use pyo3_async_runtimes::generic::{ContextExt, JoinError, Runtime};
 use twilio_oauth::{Error, blocking};
 
 use crate::errors::to_pyerr;
@@ -58,8 +67,9 @@ where
     }
 }
 
-/// An asyncio awaitable for `fut`. Cancelling the asyncio future drops `fut` (cancelling the
-/// request or the device poll); a panic inside becomes a `TwilioOAuthError`.
+/// An asyncio awaitable for `fut`. Cancelling the asyncio future drops `fut` (a request or a
+/// device poll stops; a provider's fetch belongs to the provider and goes on for the other
+/// callers); a panic inside becomes a `TwilioOAuthError`.
 pub(crate) fn awaitable<'py, T, F>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
 where
     T: for<'a> IntoPyObject<'a> + Send + 'static,
@@ -85,7 +95,111 @@ where
             });
         }
     }
-    pyo3_async_runtimes::tokio::future_into_py(py, async move { Ok(Outcome(fut.await)) })
+    // Fails here (a Python exception) rather than in a spawn that could not report it.
+    blocking::runtime().map_err(|e| to_pyerr(py, &e))?;
+    pyo3_async_runtimes::generic::future_into_py::<CoreRuntime, _, _>(py, async move {
+        Ok(Outcome(fut.await))
+    })
+}
+
+/// pyo3-async-runtimes on the core's runtime, looked up on every spawn: unlike
+/// `pyo3_async_runtimes::tokio` (one runtime for the life of the process), it follows the core
+/// into a new runtime after `fork()`.
+struct CoreRuntime;
+
+tokio::task_local! {
+    static TASK_LOCALS: OnceCell<TaskLocals>;
+}
+
+/// A task spawned on the core's runtime, or the reason there is no runtime to spawn on.
+enum CoreJoin {
+    Spawned(tokio::task::JoinHandle<()>),
+    NoRuntime(Option<String>),
+}
+
+/// Why a [`CoreJoin`] ended without completing: reported by pyo3-async-runtimes as a panic.
+enum CoreJoinError {
+    Task(tokio::task::JoinError),
+    NoRuntime(String),
+}
+
+impl JoinError for CoreJoinError {
+    fn is_panic(&self) -> bool {
+        match self {
+            CoreJoinError::Task(e) => e.is_panic(),
+            CoreJoinError::NoRuntime(_) => true,
+        }
+    }
+
+    fn into_panic(self) -> Box<dyn std::any::Any + Send + 'static> {
+        match self {
+            CoreJoinError::Task(e) => match e.try_into_panic() {
+                Ok(payload) => payload,
+                Err(e) => Box::new(e.to_string()),
+            },
+            CoreJoinError::NoRuntime(message) => Box::new(message),
+        }
+    }
+}
+
+impl Future for CoreJoin {
+    type Output = Result<(), CoreJoinError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            CoreJoin::Spawned(handle) => handle.poll_unpin(cx).map_err(CoreJoinError::Task),
+            CoreJoin::NoRuntime(message) => Poll::Ready(Err(CoreJoinError::NoRuntime(
+                message.take().unwrap_or_default(),
+            ))),
+        }
+    }
+}
+
+impl CoreJoin {
+    fn on_runtime(
+        spawn: impl FnOnce(&tokio::runtime::Runtime) -> tokio::task::JoinHandle<()>,
+    ) -> Self {
+        match blocking::runtime() {
+            Ok(runtime) => CoreJoin::Spawned(spawn(runtime)),
+            Err(e) => CoreJoin::NoRuntime(Some(e.to_string())),
+        }
+    }
+}
+
+impl Runtime for CoreRuntime {
+    type JoinError = CoreJoinError;
+    type JoinHandle = CoreJoin;
+
+    fn spawn<F>(fut: F) -> CoreJoin
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        CoreJoin::on_runtime(|runtime| runtime.spawn(fut))
+    }
+
+    fn spawn_blocking<F>(f: F) -> CoreJoin
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        CoreJoin::on_runtime(|runtime| runtime.spawn_blocking(f))
+    }
+}
+
+impl ContextExt for CoreRuntime {
+    fn scope<F, R>(locals: TaskLocals, fut: F) -> Pin<Box<dyn Future<Output = R> + Send>>
+    where
+        F: Future<Output = R> + Send + 'static,
+    {
+        let cell = OnceCell::new();
+        let _ = cell.set(locals);
+        Box::pin(TASK_LOCALS.scope(cell, fut))
+    }
+
+    fn get_task_locals() -> Option<TaskLocals> {
+        TASK_LOCALS
+            .try_with(|c| c.get().cloned())
+            .unwrap_or_default()
+    }
 }
 
 /// An asyncio future that is already done: the answer of a cache hit, without a trip through
