@@ -131,7 +131,7 @@ impl fmt::Debug for RedisStore {
 #[derive(Serialize, Deserialize)]
 struct Envelope {
     v: u32,
-    /// The token's JSON (`Token::to_json`), when not encrypted.
+    /// The [`Payload`] as JSON, when not encrypted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     token: Option<String>,
     /// AES-256-GCM nonce and ciphertext (base64), when encrypted.
@@ -139,6 +139,14 @@ struct Envelope {
     nonce: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     data: Option<String>,
+}
+
+/// The cache key (so that `keys()` can list them without naming anyone in Redis key names)
+/// and the token (`Token::to_json`): encrypted together when the store has a key.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    key: String,
+    token: String,
 }
 
 impl RedisStore {
@@ -267,24 +275,32 @@ impl RedisStore {
     }
 
     fn seal(&self, key: &str, token: &Token) -> Result<String> {
-        let json = token.to_json();
+        let payload = Zeroizing::new(
+            serde_json::to_string(&Stored {
+                key: key.to_owned(),
+                token: token.to_json(),
+            })
+            .map_err(|e| Error::internal(format!("cannot serialise a token: {e}")))?,
+        );
         let envelope = match &self.0.cipher {
             None => Envelope {
                 v: VALUE_VERSION,
-                token: Some(json),
+                token: Some(payload.to_string()),
                 nonce: None,
                 data: None,
             },
             Some(cipher) => {
                 let mut nonce = [0u8; 12];
                 rand::rng().fill_bytes(&mut nonce);
-                // The cache key is the associated data: a value moved to another key fails.
+                // The Redis key (a hash of the cache key) is the associated data: a value
+                // moved to another key does not decrypt.
+                let aad = self.redis_key(key);
                 let data = cipher
                     .encrypt(
                         &Nonce::from(nonce),
                         Payload {
-                            msg: json.as_bytes(),
-                            aad: key.as_bytes(),
+                            msg: payload.as_bytes(),
+                            aad: aad.as_bytes(),
                         },
                     )
                     .map_err(|_| Error::internal("cannot encrypt a token"))?;
@@ -300,14 +316,14 @@ impl RedisStore {
             .map_err(|e| Error::internal(format!("cannot serialise a token: {e}")))
     }
 
-    /// The token in a stored value, or why it cannot be used.
-    fn open(&self, key: &str, value: &str) -> std::result::Result<Token, String> {
+    /// The cache key and token in the value stored under `rkey`, or why they cannot be used.
+    fn open(&self, rkey: &str, value: &str) -> std::result::Result<(String, Token), String> {
         let envelope: Envelope =
             serde_json::from_str(value).map_err(|_| "not a twilio-oauth value".to_owned())?;
         if envelope.v != VALUE_VERSION {
             return Err(format!("value version {}", envelope.v));
         }
-        let json = match (&self.0.cipher, envelope) {
+        let payload = match (&self.0.cipher, envelope) {
             (
                 None,
                 Envelope {
@@ -335,7 +351,7 @@ impl RedisStore {
                         &Nonce::from(nonce),
                         Payload {
                             msg: &data,
-                            aad: key.as_bytes(),
+                            aad: rkey.as_bytes(),
                         },
                     )
                     .map_err(|_| {
@@ -350,7 +366,52 @@ impl RedisStore {
                 );
             }
         };
-        Token::from_json_with_clock(&json, self.0.clock.as_ref()).map_err(|e| e.to_string())
+        let stored: Stored =
+            serde_json::from_str(&payload).map_err(|_| "not a stored token".to_owned())?;
+        if self.redis_key(&stored.key) != rkey {
+            return Err("it belongs to another cache key".into());
+        }
+        let token = Token::from_json_with_clock(&stored.token, self.0.clock.as_ref())
+            .map_err(|e| e.to_string())?;
+        Ok((stored.key, token))
+    }
+
+    /// The cache keys of every token this store holds (a `SCAN` of its prefix; values it
+    /// cannot read are left out).
+    pub async fn keys(&self) -> Result<Vec<String>> {
+        let pattern = format!("{}token:*", self.0.options.key_prefix);
+        let names: Vec<String> = self
+            .call("SCAN", async |c: &mut ConnectionManager| {
+                let mut cursor = 0u64;
+                let mut names = Vec::new();
+                loop {
+                    let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+                        .arg(cursor)
+                        .arg("MATCH")
+                        .arg(&pattern)
+                        .arg("COUNT")
+                        .arg(200)
+                        .query_async(c)
+                        .await?;
+                    names.extend(batch);
+                    if next == 0 {
+                        return Ok(names);
+                    }
+                    cursor = next;
+                }
+            })
+            .await?;
+        let mut keys = Vec::new();
+        for rkey in names {
+            let value: Option<String> = self
+                .call("GET", async |c: &mut ConnectionManager| c.get(&rkey).await)
+                .await?;
+            if let Some((key, _)) = value.and_then(|v| self.open(&rkey, &v).ok()) {
+                keys.push(key);
+            }
+        }
+        keys.sort();
+        Ok(keys)
     }
 
     /// Milliseconds to keep a token: until its access token expires, or, for a person's token
@@ -379,8 +440,12 @@ impl TokenStore for RedisStore {
         let Some(value) = value else {
             return Ok(None);
         };
-        match self.open(key, &value) {
-            Ok(token) => Ok(Some(token)),
+        match self.open(&rkey, &value) {
+            Ok((stored_key, token)) if stored_key == key => Ok(Some(token)),
+            Ok(_) => {
+                tracing::warn!(key = %rkey, "ignoring a Redis value stored for another cache key");
+                Ok(None)
+            }
             Err(why) => {
                 tracing::warn!(key = %rkey, why, "ignoring a Redis value that is not a usable token");
                 Ok(None)

@@ -123,8 +123,15 @@ async fn a_token_round_trips_encrypted_with_a_ttl_and_nothing_readable_at_rest()
     assert!(!value.contains("access-secret"), "{value}");
     let ttl: i64 = raw.pttl(&rkey).await.unwrap();
     assert!(ttl > 590_000 && ttl <= 600_000, "ttl {ttl}");
+    // Keys are listed from the values (key names are hashes: no one is named in Redis).
+    s.save("k2", &t).await.unwrap();
+    assert_eq!(
+        s.keys().await.unwrap(),
+        vec!["k".to_owned(), "k2".to_owned()]
+    );
     s.delete("k").await.unwrap();
     assert!(s.load("k").await.unwrap().is_none());
+    assert_eq!(s.keys().await.unwrap(), vec!["k2".to_owned()]);
 }
 
 #[tokio::test]
