@@ -1,7 +1,5 @@
 //! The command line's grammar: every command, option and environment variable.
 
-use std::path::PathBuf;
-
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
 
@@ -104,9 +102,11 @@ pub struct ServerArgs {
 /// Where tokens are stored.
 #[derive(Debug, Args, Clone)]
 pub struct StoreArgs {
-    /// The token file (default: <config dir>/twilio-oauth/tokens.json, mode 0600).
-    #[arg(long = "store", env = "TWILIO_OAUTH_STORE", value_name = "PATH")]
-    pub path: Option<PathBuf>,
+    /// The token file (default: <config dir>/twilio-oauth/tokens.json, mode 0600), or a
+    /// redis:// / rediss:// URL for a store a fleet shares (values encrypted with
+    /// TWILIO_OAUTH_ENCRYPTION_KEY, 32 bytes in base64, when it is set).
+    #[arg(long = "store", env = "TWILIO_OAUTH_STORE", value_name = "PATH|URL")]
+    pub path: Option<String>,
 }
 
 /// Options of `serve-mock`.

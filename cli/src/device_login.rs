@@ -149,7 +149,7 @@ pub async fn run(args: DeviceLoginArgs) -> Result<(), Failure> {
     if token.id_token().is_some() {
         println!("  {}stored", field("id token"));
     }
-    println!("  {}{}", field("saved to"), store.path().display());
+    println!("  {}{}", field("saved to"), store.describe());
     Ok(())
 }
 

@@ -120,7 +120,7 @@ fn print_entry(entry: &Entry, token: Option<&Token>) {
 /// `status`.
 pub async fn status(args: StatusArgs) -> Result<(), Failure> {
     let store = store::open(&args.store)?;
-    let path = store.path().display().to_string();
+    let path = store.describe();
     let mut entries = Vec::new();
     for entry in store::entries(&store).await? {
         let token = store::load(&store, &entry.key).await?;
@@ -152,7 +152,7 @@ pub async fn status(args: StatusArgs) -> Result<(), Failure> {
 /// `logout`.
 pub async fn logout(args: LogoutArgs) -> Result<(), Failure> {
     let store = store::open(&args.store)?;
-    let path = store.path().display().to_string();
+    let path = store.describe();
     let doomed: Vec<Entry> = store::entries(&store)
         .await?
         .into_iter()

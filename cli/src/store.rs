@@ -1,4 +1,5 @@
-//! The token file: where it is, what it holds, and which stored login a command means.
+//! The token store (a file, or Redis for a fleet): where it is, what it holds, and which
+//! stored login a command means.
 //!
 //! Keys are the core's [`CacheKey`]s in their string form; this module only ever reads them
 //! with [`CacheKey::parse`]. A key that does not parse was written by an earlier version (an
@@ -6,7 +7,10 @@
 
 use std::path::PathBuf;
 
-use twilio_oauth::{CacheKey, FileStore, GrantKind, OAuthClient, Token, TokenStore};
+use twilio_oauth::{
+    CacheKey, FileStore, GrantKind, OAuthClient, RedisOptions, RedisStore, StoreLock, Token,
+    TokenStore, async_trait,
+};
 
 use crate::cli::StoreArgs;
 use crate::exit::Failure;
@@ -14,11 +18,11 @@ use crate::exit::Failure;
 /// How `status` names an entry whose key does not parse.
 pub const OLD_FORMAT: &str = "unknown (old format)";
 
-/// The token file of `args`: `--store`, `TWILIO_OAUTH_STORE`, or
+/// The token file of `args` when it names one: `--store PATH`, `TWILIO_OAUTH_STORE`, or
 /// `<config dir>/twilio-oauth/tokens.json`.
 pub fn path(args: &StoreArgs) -> Result<PathBuf, Failure> {
     if let Some(p) = &args.path {
-        return Ok(p.clone());
+        return Ok(PathBuf::from(p));
     }
     dirs::config_dir()
         .map(|d| d.join("twilio-oauth").join("tokens.json"))
@@ -28,9 +32,83 @@ pub fn path(args: &StoreArgs) -> Result<PathBuf, Failure> {
         })
 }
 
-/// The token file of `args`, opened.
-pub fn open(args: &StoreArgs) -> Result<FileStore, Failure> {
-    Ok(FileStore::new(path(args)?))
+/// Where a command keeps tokens: the token file, or Redis when `--store` (or
+/// `TWILIO_OAUTH_STORE`) is a `redis://` or `rediss://` URL, shared by a fleet (values
+/// encrypted with `TWILIO_OAUTH_ENCRYPTION_KEY` when it is set).
+#[derive(Debug, Clone)]
+pub enum Store {
+    /// A JSON file shared by the processes of one machine.
+    File(FileStore),
+    /// Redis or Valkey, shared by a fleet; the URL without its password, for messages.
+    Redis(RedisStore, String),
+}
+
+impl Store {
+    /// The file's path or the server's URL (never a password), for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Store::File(f) => f.path().display().to_string(),
+            Store::Redis(_, url) => url.clone(),
+        }
+    }
+
+    /// Every stored key.
+    pub async fn keys(&self) -> twilio_oauth::Result<Vec<String>> {
+        match self {
+            Store::File(f) => {
+                let reader = f.clone();
+                tokio::task::spawn_blocking(move || reader.keys())
+                    .await
+                    .map_err(|e| twilio_oauth::Error::Store {
+                        message: format!("cannot read the token file: {e}"),
+                    })?
+            }
+            Store::Redis(r, _) => r.keys().await,
+        }
+    }
+
+    fn inner(&self) -> &dyn TokenStore {
+        match self {
+            Store::File(f) => f,
+            Store::Redis(r, _) => r,
+        }
+    }
+}
+
+#[async_trait]
+impl TokenStore for Store {
+    async fn load(&self, key: &str) -> twilio_oauth::Result<Option<Token>> {
+        self.inner().load(key).await
+    }
+    async fn save(&self, key: &str, token: &Token) -> twilio_oauth::Result<()> {
+        self.inner().save(key, token).await
+    }
+    async fn delete(&self, key: &str) -> twilio_oauth::Result<()> {
+        self.inner().delete(key).await
+    }
+    async fn lock(&self, key: &str) -> twilio_oauth::Result<Option<StoreLock>> {
+        self.inner().lock(key).await
+    }
+}
+
+/// The store of `args`, opened (a Redis store connects on first use).
+pub fn open(args: &StoreArgs) -> Result<Store, Failure> {
+    match args.path.as_deref() {
+        Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
+            let store = RedisStore::connect(url, RedisOptions::default())?;
+            let shown = match url::Url::parse(url) {
+                Ok(mut u) => {
+                    if u.password().is_some() {
+                        let _ = u.set_password(Some("***"));
+                    }
+                    u.to_string()
+                }
+                Err(_) => "redis".into(),
+            };
+            Ok(Store::Redis(store, shown))
+        }
+        _ => Ok(Store::File(FileStore::new(path(args)?))),
+    }
 }
 
 /// One stored entry.
@@ -43,16 +121,8 @@ pub struct Entry {
 
 /// Every key of the token file with what it says, sorted (apps before people, then by app,
 /// person and scope; old-format keys last). Reading the file runs on a blocking thread.
-pub async fn entries(store: &FileStore) -> Result<Vec<Entry>, Failure> {
-    let reader = store.clone();
-    let keys = tokio::task::spawn_blocking(move || reader.keys())
-        .await
-        .map_err(|e| {
-            Failure::new(
-                crate::exit::OTHER,
-                format!("cannot read the token file: {e}"),
-            )
-        })??;
+pub async fn entries(store: &Store) -> Result<Vec<Entry>, Failure> {
+    let keys = store.keys().await?;
     let mut out: Vec<Entry> = keys
         .into_iter()
         .map(|key| Entry {
@@ -70,7 +140,7 @@ pub async fn entries(store: &FileStore) -> Result<Vec<Entry>, Failure> {
 }
 
 /// The stored token of `key`, if it can be read.
-pub async fn load(store: &FileStore, key: &str) -> Result<Option<Token>, Failure> {
+pub async fn load(store: &Store, key: &str) -> Result<Option<Token>, Failure> {
     Ok(store.load(key).await?)
 }
 
@@ -123,7 +193,7 @@ impl LoginFilter<'_> {
 }
 
 /// The stored logins that `filter` lets through.
-pub async fn logins(store: &FileStore, filter: &LoginFilter<'_>) -> Result<Vec<CacheKey>, Failure> {
+pub async fn logins(store: &Store, filter: &LoginFilter<'_>) -> Result<Vec<CacheKey>, Failure> {
     Ok(entries(store)
         .await?
         .into_iter()

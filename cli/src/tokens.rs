@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 use twilio_oauth::{
-    CacheKey, Error, FileStore, GrantKind, OAuthClient, OAuthClientBuilder, ProviderOptions, Token,
+    CacheKey, Error, GrantKind, OAuthClient, OAuthClientBuilder, ProviderOptions, Token,
     TokenProvider,
 };
 
@@ -29,7 +29,7 @@ pub const MIN_TIME_LEFT: Duration = Duration::from_secs(300);
 /// Provider options every command uses: the token file as the store, and no refresh-ahead. A
 /// one-shot process must not start a background refresh and exit under it (a refresh that
 /// consumed the refresh token but was never saved would cost the person their login).
-fn options(store: Option<&FileStore>) -> ProviderOptions {
+fn options(store: Option<&store::Store>) -> ProviderOptions {
     ProviderOptions {
         store: store.map(|s| Arc::new(s.clone()) as Arc<dyn twilio_oauth::TokenStore>),
         refresh_ahead: Some(Duration::ZERO),
@@ -42,7 +42,7 @@ fn options(store: Option<&FileStore>) -> ProviderOptions {
 pub fn login_provider(
     client: &OAuthClient,
     key: &CacheKey,
-    store: &FileStore,
+    store: &store::Store,
 ) -> Result<TokenProvider, Failure> {
     let provider = client.token_provider(ProviderOptions {
         grant: Some(GrantKind::User),
@@ -152,7 +152,7 @@ pub async fn token(args: TokenArgs) -> Result<(), Failure> {
         "TWILIO_CLIENT_ID",
     )?;
     let store = store::open(&args.store)?;
-    let path = store.path().display().to_string();
+    let path = store.describe();
     let server = base_url(&args.server).to_owned();
     if args.app {
         let secret = required(
@@ -334,7 +334,7 @@ fn print_token(token: &Token, key: &CacheKey, json: bool) {
 /// `refresh`.
 pub async fn refresh(args: RefreshArgs) -> Result<(), Failure> {
     let store = store::open(&args.store)?;
-    let path = store.path().display().to_string();
+    let path = store.describe();
     let server = base_url(&args.server).to_owned();
     let candidates = store::logins(
         &store,
