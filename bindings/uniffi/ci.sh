@@ -2,10 +2,13 @@
 # CI stage of the uniffi bindings (Kotlin and Swift). Run from the repository root:
 #   bash bindings/uniffi/ci.sh
 # 1. builds the cdylib, the uniffi-bindgen binary and the mock server (debug);
-# 2. runs the binding crate's Rust unit tests;
-# 3. runs the Kotlin tests on the JVM (Maven: regenerates the bindings, then JUnit 5), including
-#    every scenario of tests/scenarios (writes target/scenario-results/kotlin.json);
-# 4. checks that the committed Swift sources are what uniffi-bindgen generates now (no Swift
+# 2. runs the binding crate's Rust unit tests (and checks its formatting; clippy is .ci/run's);
+# 3. lints the Kotlin sources with ktlint (the ktlint-cli jar from Maven Central, fetched by
+#    Maven on first use);
+# 4. runs the Kotlin tests on the JVM (Maven: regenerates the bindings, then JUnit 5), including
+#    every scenario of tests/scenarios (writes target/scenario-results/kotlin.json) and the
+#    RedisStore tests against a real redis-server (Debian's; installed when missing);
+# 5. checks that the committed Swift sources are what uniffi-bindgen generates now (no Swift
 #    toolchain on these machines, so the Swift tests themselves run only where Swift exists).
 # Prints each step's duration; exits non-zero on the first failure.
 set -euo pipefail
@@ -31,6 +34,32 @@ ensure_maven() {
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq maven openjdk-17-jdk-headless >/dev/null
+}
+
+ensure_redis() {
+    if command -v redis-server >/dev/null; then
+        return
+    fi
+    echo "redis-server is missing: installing it from Debian"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq redis-server >/dev/null
+}
+
+# ktlint's own command line (one jar with its dependencies), from Maven Central through Maven.
+KTLINT_VERSION=1.8.0
+
+ktlint() {
+    local dir=$uniffi/kotlin/target/ktlint
+    local jar=$dir/ktlint-cli-$KTLINT_VERSION-all.jar
+    if [ ! -f "$jar" ]; then
+        (cd "$uniffi/kotlin" && mvn -B -ntp -q -Dstyle.color=never dependency:copy \
+            "-Dartifact=com.pinterest.ktlint:ktlint-cli:$KTLINT_VERSION:jar:all" \
+            "-DoutputDirectory=target/ktlint" 2>&1 | sed 's/\x1b\[[0-9;]*m//g')
+    fi
+    # Style: kotlin/.editorconfig. The generated sources (target/) are not ours to lint.
+    (cd "$uniffi/kotlin" && java -jar "target/ktlint/ktlint-cli-$KTLINT_VERSION-all.jar" --relative "src/**/*.kt")
+    echo "ktlint: the Kotlin sources are clean"
 }
 
 build() {
@@ -90,6 +119,8 @@ swift_freshness() {
 step "build cdylib, uniffi-bindgen, mock server" build
 step "rust unit tests" rust_tests
 step "maven" ensure_maven
+step "redis-server" ensure_redis
+step "ktlint" ktlint
 step "kotlin tests" kotlin_tests
 step "swift sources are current" swift_freshness
 echo "== uniffi: stage took $((SECONDS - stage_start)) s"

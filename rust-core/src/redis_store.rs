@@ -473,9 +473,17 @@ impl TokenStore for RedisStore {
 
     async fn lock(&self, key: &str) -> Result<Option<StoreLock>> {
         let lock_key = self.lock_key(key);
-        let mut value = [0u8; 16];
-        rand::rng().fill_bytes(&mut value);
-        let value: String = value.iter().map(|b| format!("{b:02x}")).collect();
+        let mut random = [0u8; 16];
+        rand::rng().fill_bytes(&mut random);
+        // `pid:random`: unique per holder, and it says which process holds the fleet's lock.
+        let value = format!(
+            "{}:{}",
+            std::process::id(),
+            random
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        );
         let ttl = self.0.options.lock_ttl.as_millis() as u64;
         let deadline = tokio::time::Instant::now() + self.0.options.lock_wait;
         let mut pause = Duration::from_millis(5);

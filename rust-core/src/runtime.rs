@@ -194,17 +194,25 @@ where
     F: Future<Output = Result<T>> + Send + 'static,
 {
     let task = runtime()?.spawn(fut);
-    let abort = task.abort_handle();
+    // Dropping the guard's future (a cancelled coroutine, a rejected promise nobody awaits)
+    // stops the work too.
+    let _stop = AbortOnDrop(task.abort_handle());
     match cancel {
         None => join_result(task.await),
         Some(cancel) => tokio::select! {
             biased;
-            () = cancel.cancelled() => {
-                abort.abort();
-                Err(Error::Cancelled)
-            }
+            () = cancel.cancelled() => Err(Error::Cancelled),
             r = task => join_result(r),
         },
+    }
+}
+
+/// Aborts a task when dropped (aborting a finished task does nothing).
+struct AbortOnDrop(AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -292,6 +300,24 @@ mod tests {
         #[allow(clippy::panic)]
         let err = guard_sync(|| -> Result<()> { panic!("sync") }).unwrap_err();
         assert!(err.to_string().contains("sync"), "{err}");
+    }
+
+    #[test]
+    fn dropping_a_guarded_call_stops_its_work() {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let call = guard(None, async move {
+            let _tx = tx; // dropped when the task stops
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            Ok(())
+        });
+        let handle = runtime().unwrap().spawn(call);
+        std::thread::sleep(Duration::from_millis(20));
+        handle.abort();
+        // The guarded task ends (its sender is dropped) well before its 30 s sleep.
+        assert_eq!(
+            rx.recv_timeout(Duration::from_secs(5)),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected)
+        );
     }
 
     #[test]

@@ -6,13 +6,21 @@
 #                                        with the `test-hooks` feature for the Maven tests; also
 #                                        copies the cdylib and the mock server into
 #                                        OUT_DIR/../../native for JNA and the tests.
+#   scripts/generate.sh kotlin-android OUT_DIR
+#                                        the Android flavour (android.toml), built without test
+#                                        hooks, plus the hand-written Kotlin of
+#                                        kotlin/src/main/kotlin: everything an app adds to its
+#                                        sources (e.g. OUT_DIR = app/src/main/java).
 #   scripts/generate.sh swift SWIFT_DIR  the Swift package's generated files under
 #                                        SWIFT_DIR/Sources (TwilioOAuth.swift, the FFI header and
 #                                        module.modulemap), built without test hooks.
+#
+# In Kotlin, uniffi makes an exception's `message` a list of its fields; this script makes it
+# the error's human text (its `toString()`, the core's text), as `message` is in every language.
 set -euo pipefail
 
-lang=${1:?usage: generate.sh kotlin|swift OUT_DIR}
-out=${2:?usage: generate.sh kotlin|swift OUT_DIR}
+lang=${1:?usage: generate.sh kotlin|kotlin-android|swift OUT_DIR}
+out=${2:?usage: generate.sh kotlin|kotlin-android|swift OUT_DIR}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -24,19 +32,43 @@ case "$(uname -s)" in
 esac
 
 cd "$root"
+config=()
 case "$lang" in
-    kotlin) features=cli,test-hooks ;;
-    swift) features=cli ;;
-    *) echo "generate.sh: unknown language $lang (kotlin or swift)" >&2; exit 2 ;;
+    kotlin) features=cli,test-hooks bindgen_lang=kotlin ;;
+    kotlin-android) features=cli bindgen_lang=kotlin config=(--config "$here/../android.toml") ;;
+    swift) features=cli bindgen_lang=swift ;;
+    *) echo "generate.sh: unknown language $lang (kotlin, kotlin-android or swift)" >&2; exit 2 ;;
 esac
 echo "generate.sh: cargo build -p twilio-oauth-uniffi --features $features (debug)" >&2
 cargo build --quiet -p twilio-oauth-uniffi --features "$features" --lib --bin uniffi-bindgen
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-"$target/debug/uniffi-bindgen" generate "$target/debug/$lib" --language "$lang" --no-format --out-dir "$tmp"
+"$target/debug/uniffi-bindgen" generate "$target/debug/$lib" --language "$bindgen_lang" \
+    ${config[@]+"${config[@]}"} --no-format --out-dir "$tmp"
+
+# Kotlin: `TwilioOAuthException.message` is the human text (every subclass, or none: a change
+# of uniffi's template must fail here, not ship the field list).
+patch_kotlin_message() {
+    perl -0pi -e '
+        my $all = () = /override val message\n/g;
+        my $done = s/(override val message\n\s+get\(\) = )"[^\n]*"\n/$1toString()\n/g;
+        die "generate.sh: patched $done of $all exception messages\n" if $all == 0 || $done != $all;
+    ' "$1"
+}
 
 case "$lang" in
+    kotlin | kotlin-android)
+        patch_kotlin_message "$tmp/twiliooauth/twilio_oauth_uniffi.kt"
+        ;;
+esac
+
+case "$lang" in
+    kotlin-android)
+        mkdir -p "$out"
+        cp -R "$tmp/." "$out/"
+        cp "$here/../kotlin/src/main/kotlin/twiliooauth/"*.kt "$out/twiliooauth/"
+        ;;
     kotlin)
         cargo build --quiet -p twilio-oauth-mock
         rm -rf "$out"

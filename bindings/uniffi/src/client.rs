@@ -2,13 +2,15 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::cancel::CancellationToken;
-use crate::config::{LANGUAGE, OAuthConfig};
+use crate::config::{LANGUAGE, OAuthConfig, one_of, secs};
 use crate::provider::{Grant, TokenProvider};
 use crate::store::{TokenStore, core_store};
 use crate::token::{AuthorizationRequest, DeviceAuthorization, Token};
-use crate::{Result, guard_cancellable, guard_sync, seconds};
+use crate::{Result, call, call_sync};
+use twilio_oauth::runtime::seconds;
 
 /// Reads an OAuth client's configuration and calls Twilio's OAuth endpoints.
 ///
@@ -24,23 +26,36 @@ impl fmt::Debug for OAuthClient {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl OAuthClient {
-    /// A client from explicit options; a malformed option is a `Config` error.
+    /// A client from explicit options (with `fromEnv = true`, the environment fills the
+    /// options left unset); a malformed option is a `Config` error.
     #[uniffi::constructor]
     pub fn new(config: OAuthConfig) -> Result<Arc<Self>> {
-        guard_sync(|| Ok(Arc::new(Self(config.builder()?.build()?))))
+        call_sync(|| {
+            let client = twilio_oauth::OAuthClient::from_options(config.options()?)?;
+            Ok(Arc::new(Self(client)))
+        })
     }
 
     /// A client configured from `TWILIO_CLIENT_ID`, `TWILIO_CLIENT_SECRET`,
-    /// `TWILIO_ACCOUNT_SID` and `TWILIO_AUTH_TOKEN`.
-    #[uniffi::constructor]
-    pub fn from_env() -> Result<Arc<Self>> {
-        guard_sync(|| {
-            let client = twilio_oauth::OAuthClient::builder()
-                .language(LANGUAGE)
-                .from_env()
-                .build()?;
+    /// `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN` and `TWILIO_OAUTH_BASE_URL`; the options given
+    /// here win over the environment.
+    #[uniffi::constructor(default(base_url = None, timeout = None, max_retries = None))]
+    pub fn from_env(
+        base_url: Option<String>,
+        timeout: Option<Duration>,
+        max_retries: Option<u32>,
+    ) -> Result<Arc<Self>> {
+        call_sync(|| {
+            let client = twilio_oauth::OAuthClient::from_options(twilio_oauth::ClientOptions {
+                base_url,
+                timeout: secs(timeout),
+                max_retries,
+                language: Some(LANGUAGE.into()),
+                from_env: true,
+                ..twilio_oauth::ClientOptions::default()
+            })?;
             Ok(Arc::new(Self(client)))
         })
     }
@@ -88,7 +103,8 @@ impl OAuthClient {
             device_id,
             refresh_token,
         };
-        guard_cancellable(cancel, self.0.create_token(&request))
+        let client = self.0.clone();
+        call(cancel, async move { client.create_token(&request).await })
             .await
             .map(Token::wrap)
     }
@@ -101,9 +117,12 @@ impl OAuthClient {
         audiences: Vec<String>,
         cancel: Option<Arc<CancellationToken>>,
     ) -> Result<Arc<DeviceAuthorization>> {
-        guard_cancellable(cancel, self.0.create_device_code(&scopes, &audiences))
-            .await
-            .map(|d| Arc::new(DeviceAuthorization(d)))
+        let client = self.0.clone();
+        call(cancel, async move {
+            client.create_device_code(&scopes, &audiences).await
+        })
+        .await
+        .map(|d| Arc::new(DeviceAuthorization(d)))
     }
 
     /// `POST /v2/token` with any grant; unset options are not sent.
@@ -140,9 +159,13 @@ impl OAuthClient {
             code_verifier,
             account_sid,
         };
-        guard_cancellable(cancel, self.0.create_oauth2_token(&request))
-            .await
-            .map(Token::wrap)
+        let client = self.0.clone();
+        call(
+            cancel,
+            async move { client.create_oauth2_token(&request).await },
+        )
+        .await
+        .map(Token::wrap)
     }
 
     /// A client-credentials token (needs `clientSecret`). `accountSid` acts on behalf of that
@@ -155,14 +178,16 @@ impl OAuthClient {
         account_sid: Option<String>,
         cancel: Option<Arc<CancellationToken>>,
     ) -> Result<Arc<Token>> {
-        guard_cancellable(
-            cancel,
-            self.0.client_credentials(
-                scope.as_deref(),
-                audience.as_deref(),
-                account_sid.as_deref(),
-            ),
-        )
+        let client = self.0.clone();
+        call(cancel, async move {
+            client
+                .client_credentials(
+                    scope.as_deref(),
+                    audience.as_deref(),
+                    account_sid.as_deref(),
+                )
+                .await
+        })
         .await
         .map(Token::wrap)
     }
@@ -176,11 +201,12 @@ impl OAuthClient {
         code_verifier: Option<String>,
         cancel: Option<Arc<CancellationToken>>,
     ) -> Result<Arc<Token>> {
-        guard_cancellable(
-            cancel,
-            self.0
-                .exchange_code(&code, redirect_uri.as_deref(), code_verifier.as_deref()),
-        )
+        let client = self.0.clone();
+        call(cancel, async move {
+            client
+                .exchange_code(&code, redirect_uri.as_deref(), code_verifier.as_deref())
+                .await
+        })
         .await
         .map(Token::wrap)
     }
@@ -193,7 +219,8 @@ impl OAuthClient {
         refresh_token: String,
         cancel: Option<Arc<CancellationToken>>,
     ) -> Result<Arc<Token>> {
-        guard_cancellable(cancel, self.0.refresh(&refresh_token))
+        let client = self.0.clone();
+        call(cancel, async move { client.refresh(&refresh_token).await })
             .await
             .map(Token::wrap)
     }
@@ -207,7 +234,7 @@ impl OAuthClient {
         scope: Option<String>,
         state: Option<String>,
     ) -> Result<Arc<AuthorizationRequest>> {
-        guard_sync(|| {
+        call_sync(|| {
             let request =
                 self.0
                     .authorization_url(&redirect_uri, scope.as_deref(), state.as_deref())?;
@@ -223,14 +250,19 @@ impl OAuthClient {
         device: Arc<DeviceAuthorization>,
         cancel: Option<Arc<CancellationToken>>,
     ) -> Result<Arc<Token>> {
-        guard_cancellable(cancel, self.0.poll_device_token(&device.0))
-            .await
-            .map(Token::wrap)
+        let client = self.0.clone();
+        call(
+            cancel,
+            async move { client.poll_device_token(&device.0).await },
+        )
+        .await
+        .map(Token::wrap)
     }
 
     /// A cached token source for API calls.
     ///
-    /// - `store` keeps tokens between runs and shares them between processes (default: memory).
+    /// - `store` keeps tokens between runs and shares them between processes (default: memory):
+    ///   `fileTokenStore(path)` on one host, `RedisStore(url)` for a fleet, or your own.
     /// - `initialToken` is a person's token obtained elsewhere (device login, code exchange),
     ///   renewed with its refresh token.
     /// - `accountSid`: client credentials on behalf of that account (part of the key).
@@ -239,6 +271,10 @@ impl OAuthClient {
     /// - `grant`: `App` or `User`; by default `User` when `initialToken` or `account` is given,
     ///   else `App`. A `User` provider never hands out an app token: when the login cannot be
     ///   renewed its calls fail with `LoginRequired`.
+    /// - `refreshAhead`: how long before expiry a background refresh starts (default 5 minutes
+    ///   or half the lifetime, whichever is less); `expiryMargin`: how close to expiry a token
+    ///   is never handed out (default 30 s or a tenth of the lifetime).
+    /// - `refreshAheadSeconds`, `expiryMarginSeconds`: deprecated, the same in seconds.
     #[uniffi::method(default(
         scope = None,
         audience = None,
@@ -248,7 +284,9 @@ impl OAuthClient {
         initial_token = None,
         account_sid = None,
         account = None,
-        grant = None
+        grant = None,
+        refresh_ahead = None,
+        expiry_margin = None
     ))]
     #[allow(clippy::too_many_arguments)] // ProviderOptions, one argument each
     pub fn token_provider(
@@ -262,18 +300,28 @@ impl OAuthClient {
         account_sid: Option<String>,
         account: Option<String>,
         grant: Option<Grant>,
+        refresh_ahead: Option<Duration>,
+        expiry_margin: Option<Duration>,
     ) -> Result<Arc<TokenProvider>> {
-        guard_sync(|| {
+        call_sync(|| {
+            let refresh_ahead = one_of(
+                ("refreshAhead", secs(refresh_ahead)),
+                ("refreshAheadSeconds", refresh_ahead_seconds),
+            )?;
+            let expiry_margin = one_of(
+                ("expiryMargin", secs(expiry_margin)),
+                ("expiryMarginSeconds", expiry_margin_seconds),
+            )?;
             let options = twilio_oauth::ProviderOptions {
                 scope,
                 audience,
                 account_sid,
                 store: store.map(core_store),
-                refresh_ahead: refresh_ahead_seconds
-                    .map(|v| seconds("refreshAheadSeconds", v))
+                refresh_ahead: refresh_ahead
+                    .map(|v| seconds("refresh_ahead", v))
                     .transpose()?,
-                expiry_margin: expiry_margin_seconds
-                    .map(|v| seconds("expiryMarginSeconds", v))
+                expiry_margin: expiry_margin
+                    .map(|v| seconds("expiry_margin", v))
                     .transpose()?,
                 initial_token: initial_token.map(|t| t.0.clone()),
                 account,

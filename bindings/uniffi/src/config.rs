@@ -1,10 +1,14 @@
 //! `OAuthConfig`: the options of an `OAuthClient`, as a record (a Kotlin data class, a Swift
-//! struct) whose string forms never show the secrets.
+//! struct) whose string forms never show the secrets. It becomes the core's `ClientOptions`
+//! field by field; the core checks every value.
 
 use std::fmt;
+use std::time::Duration;
 
 /// The options of [`crate::OAuthClient`]. Only `clientId` is required; options left `null`/`nil`
-/// take the defaults of API.md (`baseUrl` `https://oauth.twilio.com`, 30 s timeout, 2 retries).
+/// take the defaults of API.md (`baseUrl` `https://oauth.twilio.com`, 30 s timeout, 2 retries),
+/// or, with `fromEnv = true`, the environment's values first (`TWILIO_CLIENT_SECRET`,
+/// `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN`, `TWILIO_OAUTH_BASE_URL`).
 ///
 /// `toString()` / `description` never show `clientSecret` or `authToken`.
 #[derive(Clone, PartialEq, uniffi::Record)]
@@ -24,12 +28,23 @@ pub struct OAuthConfig {
     /// The OAuth server; `http://` only for loopback hosts.
     #[uniffi(default)]
     pub base_url: Option<String>,
-    /// Whole-request timeout in seconds.
+    /// Deprecated: use `timeout`. The whole-call timeout in seconds.
     #[uniffi(default)]
     pub timeout_seconds: Option<f64>,
     /// Retries on connect errors, 429 and 5xx.
     #[uniffi(default)]
     pub max_retries: Option<u32>,
+    /// The whole-call timeout, retries included (default 30 s).
+    #[uniffi(default)]
+    pub timeout: Option<Duration>,
+    /// The connect timeout of each attempt (default 10 s).
+    #[uniffi(default)]
+    pub connect_timeout: Option<Duration>,
+    /// Fill the options left unset from the environment (`TWILIO_CLIENT_SECRET`,
+    /// `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN`, `TWILIO_OAUTH_BASE_URL`), as
+    /// `OAuthClient.fromEnv()` does for every option.
+    #[uniffi(default = false)]
+    pub from_env: bool,
 }
 
 /// The name in the `User-Agent` header (`twilio-oauth/<version> (<language>)`).
@@ -41,30 +56,47 @@ pub(crate) const LANGUAGE: &str = if cfg!(target_os = "android") {
     "uniffi"
 };
 
+/// A duration from a foreign caller, as the seconds the core checks with its one rule.
+pub(crate) fn secs(d: Option<Duration>) -> Option<f64> {
+    d.map(|d| d.as_secs_f64())
+}
+
+/// The one value of an option that has a current and a deprecated name.
+pub(crate) fn one_of<T>(
+    current: (&str, Option<T>),
+    deprecated: (&str, Option<T>),
+) -> twilio_oauth::Result<Option<T>> {
+    match (current.1, deprecated.1) {
+        (Some(_), Some(_)) => Err(twilio_oauth::Error::Config {
+            message: format!(
+                "give {} or {} (deprecated), not both",
+                current.0, deprecated.0
+            ),
+        }),
+        (c, d) => Ok(c.or(d)),
+    }
+}
+
 impl OAuthConfig {
-    pub(crate) fn builder(&self) -> crate::Result<twilio_oauth::OAuthClientBuilder> {
-        let mut b = twilio_oauth::OAuthClient::builder()
-            .client_id(&self.client_id)
-            .language(LANGUAGE);
-        if let Some(v) = &self.client_secret {
-            b = b.client_secret(v);
-        }
-        if let Some(v) = &self.account_sid {
-            b = b.account_sid(v);
-        }
-        if let Some(v) = &self.auth_token {
-            b = b.auth_token(v);
-        }
-        if let Some(v) = &self.base_url {
-            b = b.base_url(v);
-        }
-        if let Some(v) = self.timeout_seconds {
-            b = b.timeout(crate::seconds("timeoutSeconds", v)?);
-        }
-        if let Some(v) = self.max_retries {
-            b = b.max_retries(v);
-        }
-        Ok(b)
+    /// The core's options: every field, named, so that an option added to the core does not
+    /// compile here until it has a place.
+    pub(crate) fn options(self) -> twilio_oauth::Result<twilio_oauth::ClientOptions> {
+        let timeout = one_of(
+            ("timeout", secs(self.timeout)),
+            ("timeoutSeconds", self.timeout_seconds),
+        )?;
+        Ok(twilio_oauth::ClientOptions {
+            client_id: Some(self.client_id),
+            client_secret: self.client_secret,
+            account_sid: self.account_sid,
+            auth_token: self.auth_token,
+            base_url: self.base_url,
+            timeout,
+            connect_timeout: secs(self.connect_timeout),
+            max_retries: self.max_retries,
+            language: Some(LANGUAGE.into()),
+            from_env: self.from_env,
+        })
     }
 }
 
@@ -79,26 +111,32 @@ impl fmt::Debug for OAuthConfig {
             .field("base_url", &self.base_url)
             .field("timeout_seconds", &self.timeout_seconds)
             .field("max_retries", &self.max_retries)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("from_env", &self.from_env)
             .finish()
     }
 }
 
 impl fmt::Display for OAuthConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn or_null<T: fmt::Display>(v: Option<T>) -> String {
+            v.map_or_else(|| "null".into(), |v| v.to_string())
+        }
         let shown = |v: &Option<String>| if v.is_some() { "[redacted]" } else { "null" };
-        let or_null = |v: &Option<String>| v.clone().unwrap_or_else(|| "null".into());
         write!(
             f,
-            "OAuthConfig(clientId={}, clientSecret={}, accountSid={}, authToken={}, baseUrl={}, timeoutSeconds={}, maxRetries={})",
+            "OAuthConfig(clientId={}, clientSecret={}, accountSid={}, authToken={}, baseUrl={}, timeoutSeconds={}, maxRetries={}, timeout={}, connectTimeout={}, fromEnv={})",
             self.client_id,
             shown(&self.client_secret),
-            or_null(&self.account_sid),
+            or_null(self.account_sid.as_ref()),
             shown(&self.auth_token),
-            or_null(&self.base_url),
-            self.timeout_seconds
-                .map_or_else(|| "null".into(), |v| v.to_string()),
-            self.max_retries
-                .map_or_else(|| "null".into(), |v| v.to_string()),
+            or_null(self.base_url.as_ref()),
+            or_null(self.timeout_seconds),
+            or_null(self.max_retries),
+            or_null(self.timeout.map(|d| format!("{d:?}"))),
+            or_null(self.connect_timeout.map(|d| format!("{d:?}"))),
+            self.from_env,
         )
     }
 }
@@ -107,21 +145,47 @@ impl fmt::Display for OAuthConfig {
 mod tests {
     use super::*;
 
-    #[test]
-    fn string_forms_hide_the_secrets() {
-        let c = OAuthConfig {
+    fn config() -> OAuthConfig {
+        OAuthConfig {
             client_id: "OQ0123456789abcdef0123456789abcdef".into(),
             client_secret: Some("s3cr3t-value".into()),
             account_sid: None,
             auth_token: Some("auth-t0ken-value".into()),
             base_url: None,
-            timeout_seconds: Some(5.0),
+            timeout_seconds: None,
             max_retries: None,
-        };
+            timeout: Some(Duration::from_secs(5)),
+            connect_timeout: None,
+            from_env: false,
+        }
+    }
+
+    #[test]
+    fn string_forms_hide_the_secrets() {
+        let c = config();
         for shown in [format!("{c}"), format!("{c:?}")] {
             assert!(!shown.contains("s3cr3t-value"), "{shown}");
             assert!(!shown.contains("auth-t0ken-value"), "{shown}");
             assert!(shown.contains("OQ0123456789abcdef0123456789abcdef"));
         }
+    }
+
+    #[test]
+    fn a_timeout_is_given_once_under_either_name() {
+        let options = config().options().unwrap();
+        assert_eq!(options.timeout, Some(5.0));
+        let old = OAuthConfig {
+            timeout: None,
+            timeout_seconds: Some(2.5),
+            ..config()
+        };
+        assert_eq!(old.options().unwrap().timeout, Some(2.5));
+        let both = OAuthConfig {
+            timeout_seconds: Some(2.5),
+            ..config()
+        };
+        let e = both.options().unwrap_err();
+        assert_eq!(e.kind(), "ConfigError");
+        assert!(e.to_string().contains("timeoutSeconds"), "{e}");
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::cancel::CancellationToken;
 use crate::token::Token;
-use crate::{Result, guard_cancellable, guard_sync};
+use crate::{Result, call, call_sync};
 
 /// A provider's counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
@@ -67,13 +67,14 @@ impl fmt::Debug for TokenProvider {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl TokenProvider {
     /// A token that is not about to expire: from the cache when possible, otherwise from one
     /// fetch shared by every concurrent caller.
     #[uniffi::method(default(cancel = None))]
     pub async fn token(&self, cancel: Option<Arc<CancellationToken>>) -> Result<Arc<Token>> {
-        guard_cancellable(cancel, self.0.token())
+        let provider = self.0.clone();
+        call(cancel, async move { provider.token().await })
             .await
             .map(Token::wrap)
     }
@@ -81,7 +82,8 @@ impl TokenProvider {
     /// The access token itself (secret).
     #[uniffi::method(default(cancel = None))]
     pub async fn access_token(&self, cancel: Option<Arc<CancellationToken>>) -> Result<String> {
-        guard_cancellable(cancel, self.0.access_token()).await
+        let provider = self.0.clone();
+        call(cancel, async move { provider.access_token().await }).await
     }
 
     /// `"Bearer <access token>"` (secret).
@@ -90,7 +92,8 @@ impl TokenProvider {
         &self,
         cancel: Option<Arc<CancellationToken>>,
     ) -> Result<String> {
-        guard_cancellable(cancel, self.0.authorization_header()).await
+        let provider = self.0.clone();
+        call(cancel, async move { provider.authorization_header().await }).await
     }
 
     /// A token other than `rejectedAccessToken`, which the API just refused with 401: drops it
@@ -101,10 +104,12 @@ impl TokenProvider {
         rejected_access_token: String,
         cancel: Option<Arc<CancellationToken>>,
     ) -> Result<Arc<Token>> {
-        guard_cancellable(
-            cancel,
-            self.0.token_after_unauthorized(&rejected_access_token),
-        )
+        let provider = self.0.clone();
+        call(cancel, async move {
+            provider
+                .token_after_unauthorized(&rejected_access_token)
+                .await
+        })
         .await
         .map(Token::wrap)
     }
@@ -112,17 +117,13 @@ impl TokenProvider {
     /// [`TokenProvider::token`] for callers outside coroutines / `async` code: a cache hit
     /// returns at once, a miss blocks the calling thread until the fetch completes.
     pub fn token_blocking(&self) -> Result<Arc<Token>> {
-        guard_sync(|| Ok(Token::wrap(self.0.token_blocking()?)))
+        call_sync(|| self.0.token_blocking()).map(Token::wrap)
     }
 
     /// The cached token if it may be handed out, else `null`/`nil`: no I/O, never blocks.
-    pub fn cached_token(&self) -> Option<Arc<Token>> {
-        self.0.cached().map(Token::wrap)
-    }
-
-    /// Same as [`TokenProvider::cached_token`] (the name API.md uses).
+    /// (`cachedToken()`, its former name, is kept in Kotlin and Swift as a deprecated alias.)
     pub fn cached(&self) -> Option<Arc<Token>> {
-        self.cached_token()
+        self.0.cached().map(Token::wrap)
     }
 
     /// Drops the cached token (call it after the API answered 401).
@@ -132,14 +133,23 @@ impl TokenProvider {
 
     /// The provider's counters.
     pub fn stats(&self) -> Stats {
-        let s = self.0.stats();
+        // Destructured without `..`: a counter added to the core does not compile until it is
+        // added here.
+        let twilio_oauth::Stats {
+            hits,
+            fetches,
+            background_refreshes,
+            failures,
+            store_hits,
+            store_errors,
+        } = self.0.stats();
         Stats {
-            hits: s.hits,
-            fetches: s.fetches,
-            background_refreshes: s.background_refreshes,
-            failures: s.failures,
-            store_hits: s.store_hits,
-            store_errors: s.store_errors,
+            hits,
+            fetches,
+            background_refreshes,
+            failures,
+            store_hits,
+            store_errors,
         }
     }
 

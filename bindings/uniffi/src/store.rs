@@ -1,11 +1,12 @@
 //! `TokenStore`: where cached tokens live, implementable in Kotlin or Swift (Keychain, Android
-//! Keystore-backed storage, a database) or taken from the built-in memory and file stores.
+//! Keystore-backed storage, a database) or taken from the built-in memory, file and Redis
+//! stores.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use crate::token::Token;
-use crate::{Result, TwilioOAuthError};
+use crate::{Result, call, call_sync};
 
 /// Somewhere to keep tokens between runs. Keys are opaque strings built by the provider.
 ///
@@ -52,22 +53,26 @@ impl twilio_oauth::TokenStore for ForeignStore {
     }
 }
 
-/// One of the core's stores, offered to the foreign side as a `TokenStore`.
+/// One of the core's stores, offered to the foreign side as a `TokenStore`. Direct calls from
+/// Kotlin or Swift run on the core's runtime, as the provider's do.
 struct BuiltinStore(Arc<dyn twilio_oauth::TokenStore>);
 
 #[async_trait::async_trait]
 impl TokenStore for BuiltinStore {
     async fn load(&self, key: String) -> Result<Option<Arc<Token>>> {
-        let found = self.0.load(&key).await.map_err(TwilioOAuthError::from)?;
+        let store = self.0.clone();
+        let found = call(None, async move { store.load(&key).await }).await?;
         Ok(found.map(Token::wrap))
     }
 
     async fn save(&self, key: String, token: Arc<Token>) -> Result<()> {
-        Ok(self.0.save(&key, &token.0).await?)
+        let store = self.0.clone();
+        call(None, async move { store.save(&key, &token.0).await }).await
     }
 
     async fn delete(&self, key: String) -> Result<()> {
-        Ok(self.0.delete(&key).await?)
+        let store = self.0.clone();
+        call(None, async move { store.delete(&key).await }).await
     }
 }
 
@@ -87,7 +92,8 @@ fn builtin(store: impl twilio_oauth::TokenStore + 'static) -> Arc<dyn TokenStore
 }
 
 /// What the core should use for a store passed in from Kotlin or Swift: the core's own store
-/// when it is one of ours (`fileTokenStore`, `memoryTokenStore`), else the foreign object.
+/// when it is one of ours (`fileTokenStore`, `memoryTokenStore`, `RedisStore`), else the
+/// foreign object.
 pub(crate) fn core_store(store: Arc<dyn TokenStore>) -> Arc<dyn twilio_oauth::TokenStore> {
     let address = Arc::as_ptr(&store).cast::<()>();
     let listed = BUILTIN.lock().unwrap_or_else(PoisonError::into_inner);
@@ -119,9 +125,55 @@ pub fn file_token_store(path: String) -> Arc<dyn TokenStore> {
     builtin(twilio_oauth::FileStore::new(path))
 }
 
+/// A store in Redis or Valkey, shared by every process of a fleet (Kotlin and Swift also offer
+/// it as `RedisStore(url, keyPrefix, encryptionKey)`).
+///
+/// `url` is `redis://[user:password@]host[:port][/db]`, or `rediss://` for TLS; every key
+/// starts with `keyPrefix`. With `encryptionKey` (32 bytes; else the base64 key in
+/// `TWILIO_OAUTH_ENCRYPTION_KEY`) values are encrypted with AES-256-GCM, bound to their cache
+/// key. **Without one, tokens are stored in the clear: bearer tokens that anyone who can read
+/// the Redis database can use.**
+///
+/// The in-process cache stays in front (a cache hit never touches Redis). Around a fetch the
+/// provider takes the key's fleet-wide lock and re-reads Redis, so the fleet makes one token
+/// request per lifetime and sends a refresh token once. Redis down or slow (300 ms per call):
+/// every provider carries on alone, logging one warning and counting `stats().storeErrors`.
+/// No connection is made here; a malformed URL or key is a `Config` error.
+#[uniffi::export(default(key_prefix = "twilio-oauth:", encryption_key = None))]
+pub fn redis_token_store(
+    url: String,
+    key_prefix: String,
+    encryption_key: Option<Vec<u8>>,
+) -> Result<Arc<dyn TokenStore>> {
+    call_sync(|| {
+        twilio_oauth::RedisStore::connect(
+            &url,
+            twilio_oauth::RedisOptions {
+                key_prefix,
+                encryption_key,
+                ..twilio_oauth::RedisOptions::default()
+            },
+        )
+    })
+    .map(builtin)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_redis_url_or_key_is_a_config_error() {
+        for (url, key) in [
+            ("not a url", None),
+            ("redis://127.0.0.1:6379/0", Some(vec![1u8; 16])),
+        ] {
+            match redis_token_store(url.into(), "twilio-oauth:".into(), key) {
+                Err(e) => assert_eq!(e.kind(), "ConfigError", "{e}"),
+                Ok(_) => unreachable!("{url} was accepted"),
+            }
+        }
+    }
 
     #[test]
     fn a_builtin_store_reaches_the_core_unwrapped_and_a_foreign_one_wrapped() {
@@ -145,6 +197,14 @@ mod tests {
         }
         let foreign: Arc<dyn TokenStore> = Arc::new(Foreign);
         assert_eq!(format!("{:?}", core_store(foreign)), "ForeignTokenStore");
+        // A Redis store reaches the core as itself, so its fleet-wide lock is used.
+        let redis = redis_token_store("redis://127.0.0.1:1/0".into(), "t:".into(), None).unwrap();
+        let redis_core = core_store(redis.clone());
+        assert!(
+            format!("{redis_core:?}").starts_with("RedisStore"),
+            "{redis_core:?}"
+        );
+        drop((redis, redis_core));
         // Once the app drops the built-in store, its entry goes with the next one made.
         drop((file, core));
         let _memory = memory_token_store();

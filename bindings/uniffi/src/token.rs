@@ -6,7 +6,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use crate::{Result, guard_sync, seconds};
+use crate::config::{one_of, secs};
+use crate::{Result, call_sync};
 
 /// An access token with its companions and its expiry.
 ///
@@ -36,27 +37,39 @@ impl Token {
 
 #[uniffi::export]
 impl Token {
-    /// A token obtained elsewhere, valid for `expiresInSeconds` from now (JWT claims are read
-    /// from the access token when it is a JWT).
-    #[uniffi::constructor(default(refresh_token = None))]
+    /// A token obtained elsewhere, valid for `expiresIn` from now (JWT claims are read from the
+    /// access token when it is a JWT). An empty access token, or a lifetime that is negative or
+    /// longer than a year, is a `Config` error. `expiresInSeconds` is the deprecated form of
+    /// `expiresIn`, in seconds: give one of them.
+    #[uniffi::constructor(default(expires_in_seconds = None, refresh_token = None, expires_in = None))]
     pub fn new(
         access_token: String,
-        expires_in_seconds: f64,
+        expires_in_seconds: Option<f64>,
         refresh_token: Option<String>,
+        expires_in: Option<Duration>,
     ) -> Result<Arc<Self>> {
-        let lifetime = seconds("expiresInSeconds", expires_in_seconds)?;
-        let token = twilio_oauth::Token::new(access_token, lifetime);
-        Ok(Self::wrap(match refresh_token {
-            Some(r) => token.with_refresh_token(r),
-            None => token,
-        }))
+        call_sync(|| {
+            let lifetime = one_of(
+                ("expiresIn", secs(expires_in)),
+                ("expiresInSeconds", expires_in_seconds),
+            )?
+            .ok_or_else(|| twilio_oauth::Error::Config {
+                message: "a token needs its lifetime: give expiresIn".into(),
+            })?;
+            twilio_oauth::Token::from_access_token(
+                &access_token,
+                lifetime,
+                refresh_token.as_deref(),
+            )
+        })
+        .map(Self::wrap)
     }
 
     /// Reads a token written by [`Token::to_json`] (for a `TokenStore`): the time left is
     /// derived from the wall clock. A malformed string is a `Store` error.
     #[uniffi::constructor]
     pub fn from_json(json: String) -> Result<Arc<Self>> {
-        guard_sync(|| Ok(Self::wrap(twilio_oauth::Token::from_json(&json)?)))
+        call_sync(|| twilio_oauth::Token::from_json(&json)).map(Self::wrap)
     }
 
     /// The whole token, secrets included, as JSON for a `TokenStore` (Keychain, Keystore-backed
@@ -218,8 +231,9 @@ mod tests {
     fn a_token_survives_json_and_hides_its_secret() {
         let t = Token::new(
             "opaque-access-value".into(),
-            60.0,
+            None,
             Some("refresh-value".into()),
+            Some(Duration::from_secs(60)),
         )
         .unwrap();
         let back = Token::from_json(t.to_json()).unwrap();
@@ -228,6 +242,47 @@ mod tests {
         for shown in [format!("{back}"), format!("{back:?}")] {
             assert!(!shown.contains("opaque-access-value"), "{shown}");
             assert!(!shown.contains("refresh-value"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn a_token_is_checked_once_by_the_core_under_either_lifetime_name() {
+        let old = Token::new("opaque".into(), Some(90.0), None, None).unwrap();
+        assert!(
+            old.lifetime() > Duration::from_secs(89),
+            "{:?}",
+            old.lifetime()
+        );
+        for (access, seconds, lifetime, why) in [
+            (
+                "",
+                None,
+                Some(Duration::from_secs(60)),
+                "access token must not be empty",
+            ),
+            (
+                "opaque",
+                Some(-1.0),
+                None,
+                "expires_in must be a number of seconds",
+            ),
+            (
+                "opaque",
+                Some(f64::NAN),
+                None,
+                "expires_in must be a number of seconds",
+            ),
+            ("opaque", None, None, "give expiresIn"),
+            (
+                "opaque",
+                Some(1.0),
+                Some(Duration::from_secs(1)),
+                "not both",
+            ),
+        ] {
+            let e = Token::new(access.into(), seconds, None, lifetime).unwrap_err();
+            assert_eq!(e.kind(), "ConfigError", "{e}");
+            assert!(e.to_string().contains(why), "{e}");
         }
     }
 

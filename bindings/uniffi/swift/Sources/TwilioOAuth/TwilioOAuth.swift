@@ -471,11 +471,11 @@ private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
-    typealias FfiType = UInt16
-    typealias SwiftType = UInt16
+fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
+    typealias FfiType = UInt32
+    typealias SwiftType = UInt32
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt16 {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt32 {
         return try lift(readInt(&buf))
     }
 
@@ -487,15 +487,15 @@ fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
-    typealias FfiType = UInt32
-    typealias SwiftType = UInt32
+fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
+    typealias FfiType = Int32
+    typealias SwiftType = Int32
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt32 {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int32 {
         return try lift(readInt(&buf))
     }
 
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+    public static func write(_ value: Int32, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
     }
 }
@@ -615,6 +615,24 @@ fileprivate struct FfiConverterString: FfiConverter {
         let len = Int32(value.utf8.count)
         writeInt(&buf, len)
         writeBytes(&buf, value.utf8)
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterData: FfiConverterRustBuffer {
+    typealias SwiftType = Data
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Data {
+        let len: Int32 = try readInt(&buf)
+        return Data(try readBytes(&buf, count: Int(len)))
+    }
+
+    public static func write(_ value: Data, into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        writeBytes(&buf, value)
     }
 }
 
@@ -1368,7 +1386,8 @@ public protocol OAuthClientProtocol: AnyObject, Sendable {
     /**
      * A cached token source for API calls.
      *
-     * - `store` keeps tokens between runs and shares them between processes (default: memory).
+     * - `store` keeps tokens between runs and shares them between processes (default: memory):
+     * `fileTokenStore(path)` on one host, `RedisStore(url)` for a fleet, or your own.
      * - `initialToken` is a person's token obtained elsewhere (device login, code exchange),
      * renewed with its refresh token.
      * - `accountSid`: client credentials on behalf of that account (part of the key).
@@ -1377,8 +1396,12 @@ public protocol OAuthClientProtocol: AnyObject, Sendable {
      * - `grant`: `App` or `User`; by default `User` when `initialToken` or `account` is given,
      * else `App`. A `User` provider never hands out an app token: when the login cannot be
      * renewed its calls fail with `LoginRequired`.
+     * - `refreshAhead`: how long before expiry a background refresh starts (default 5 minutes
+     * or half the lifetime, whichever is less); `expiryMargin`: how close to expiry a token
+     * is never handed out (default 30 s or a tenth of the lifetime).
+     * - `refreshAheadSeconds`, `expiryMarginSeconds`: deprecated, the same in seconds.
      */
-    func tokenProvider(scope: String?, audience: String?, store: TokenStore?, refreshAheadSeconds: Double?, expiryMarginSeconds: Double?, initialToken: Token?, accountSid: String?, account: String?, grant: Grant?) throws  -> TokenProvider
+    func tokenProvider(scope: String?, audience: String?, store: TokenStore?, refreshAheadSeconds: Double?, expiryMarginSeconds: Double?, initialToken: Token?, accountSid: String?, account: String?, grant: Grant?, refreshAhead: TimeInterval?, expiryMargin: TimeInterval?) throws  -> TokenProvider
     
 }
 /**
@@ -1427,7 +1450,8 @@ open class OAuthClient: OAuthClientProtocol, @unchecked Sendable, CustomDebugStr
         return try! rustCall { uniffi_twilio_oauth_uniffi_fn_clone_oauthclient(self.handle, $0) }
     }
     /**
-     * A client from explicit options; a malformed option is a `Config` error.
+     * A client from explicit options (with `fromEnv = true`, the environment fills the
+     * options left unset); a malformed option is a `Config` error.
      */
 public convenience init(config: OAuthConfig)throws  {
     let handle =
@@ -1452,12 +1476,16 @@ public convenience init(config: OAuthConfig)throws  {
     
     /**
      * A client configured from `TWILIO_CLIENT_ID`, `TWILIO_CLIENT_SECRET`,
-     * `TWILIO_ACCOUNT_SID` and `TWILIO_AUTH_TOKEN`.
+     * `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN` and `TWILIO_OAUTH_BASE_URL`; the options given
+     * here win over the environment.
      */
-public static func fromEnv()throws  -> OAuthClient  {
+public static func fromEnv(baseUrl: String? = nil, timeout: TimeInterval? = nil, maxRetries: UInt32? = nil)throws  -> OAuthClient  {
     return try  FfiConverterTypeOAuthClient_lift(try rustCallWithError(FfiConverterTypeTwilioOAuthError_lift) {
         uniffiCallStatus in
-    uniffi_twilio_oauth_uniffi_fn_constructor_oauthclient_from_env(uniffiCallStatus
+    uniffi_twilio_oauth_uniffi_fn_constructor_oauthclient_from_env(
+        FfiConverterOptionString.lower(baseUrl),
+        FfiConverterOptionDuration.lower(timeout),
+        FfiConverterOptionUInt32.lower(maxRetries),uniffiCallStatus
     )
 })
 }
@@ -1655,7 +1683,8 @@ open func refreshWithCancel(refreshToken: String, cancel: CancellationToken? = n
     /**
      * A cached token source for API calls.
      *
-     * - `store` keeps tokens between runs and shares them between processes (default: memory).
+     * - `store` keeps tokens between runs and shares them between processes (default: memory):
+     * `fileTokenStore(path)` on one host, `RedisStore(url)` for a fleet, or your own.
      * - `initialToken` is a person's token obtained elsewhere (device login, code exchange),
      * renewed with its refresh token.
      * - `accountSid`: client credentials on behalf of that account (part of the key).
@@ -1664,8 +1693,12 @@ open func refreshWithCancel(refreshToken: String, cancel: CancellationToken? = n
      * - `grant`: `App` or `User`; by default `User` when `initialToken` or `account` is given,
      * else `App`. A `User` provider never hands out an app token: when the login cannot be
      * renewed its calls fail with `LoginRequired`.
+     * - `refreshAhead`: how long before expiry a background refresh starts (default 5 minutes
+     * or half the lifetime, whichever is less); `expiryMargin`: how close to expiry a token
+     * is never handed out (default 30 s or a tenth of the lifetime).
+     * - `refreshAheadSeconds`, `expiryMarginSeconds`: deprecated, the same in seconds.
      */
-open func tokenProvider(scope: String? = nil, audience: String? = nil, store: TokenStore? = nil, refreshAheadSeconds: Double? = nil, expiryMarginSeconds: Double? = nil, initialToken: Token? = nil, accountSid: String? = nil, account: String? = nil, grant: Grant? = nil)throws  -> TokenProvider  {
+open func tokenProvider(scope: String? = nil, audience: String? = nil, store: TokenStore? = nil, refreshAheadSeconds: Double? = nil, expiryMarginSeconds: Double? = nil, initialToken: Token? = nil, accountSid: String? = nil, account: String? = nil, grant: Grant? = nil, refreshAhead: TimeInterval? = nil, expiryMargin: TimeInterval? = nil)throws  -> TokenProvider  {
     return try  FfiConverterTypeTokenProvider_lift(try rustCallWithError(FfiConverterTypeTwilioOAuthError_lift) {
         uniffiCallStatus in
     uniffi_twilio_oauth_uniffi_fn_method_oauthclient_token_provider(
@@ -1678,7 +1711,9 @@ open func tokenProvider(scope: String? = nil, audience: String? = nil, store: To
         FfiConverterOptionTypeToken.lower(initialToken),
         FfiConverterOptionString.lower(accountSid),
         FfiConverterOptionString.lower(account),
-        FfiConverterOptionTypeGrant.lower(grant),uniffiCallStatus
+        FfiConverterOptionTypeGrant.lower(grant),
+        FfiConverterOptionDuration.lower(refreshAhead),
+        FfiConverterOptionDuration.lower(expiryMargin),uniffiCallStatus
     )
 })
 }
@@ -1866,17 +1901,20 @@ open class Token: TokenProtocol, @unchecked Sendable, CustomDebugStringConvertib
         return try! rustCall { uniffi_twilio_oauth_uniffi_fn_clone_token(self.handle, $0) }
     }
     /**
-     * A token obtained elsewhere, valid for `expiresInSeconds` from now (JWT claims are read
-     * from the access token when it is a JWT).
+     * A token obtained elsewhere, valid for `expiresIn` from now (JWT claims are read from the
+     * access token when it is a JWT). An empty access token, or a lifetime that is negative or
+     * longer than a year, is a `Config` error. `expiresInSeconds` is the deprecated form of
+     * `expiresIn`, in seconds: give one of them.
      */
-public convenience init(accessToken: String, expiresInSeconds: Double, refreshToken: String? = nil)throws  {
+public convenience init(accessToken: String, expiresInSeconds: Double? = nil, refreshToken: String? = nil, expiresIn: TimeInterval? = nil)throws  {
     let handle =
         try rustCallWithError(FfiConverterTypeTwilioOAuthError_lift) {
         uniffiCallStatus in
     uniffi_twilio_oauth_uniffi_fn_constructor_token_new(
         FfiConverterString.lower(accessToken),
-        FfiConverterDouble.lower(expiresInSeconds),
-        FfiConverterOptionString.lower(refreshToken),uniffiCallStatus
+        FfiConverterOptionDouble.lower(expiresInSeconds),
+        FfiConverterOptionString.lower(refreshToken),
+        FfiConverterOptionDuration.lower(expiresIn),uniffiCallStatus
     )
 }
     self.init(unsafeFromHandle: handle)
@@ -2154,14 +2192,10 @@ public protocol TokenProviderProtocol: AnyObject, Sendable {
     func authorizationHeaderWithCancel(cancel: CancellationToken?) async throws  -> String
     
     /**
-     * Same as [`TokenProvider::cached_token`] (the name API.md uses).
+     * The cached token if it may be handed out, else `null`/`nil`: no I/O, never blocks.
+     * (`cachedToken()`, its former name, is kept in Kotlin and Swift as a deprecated alias.)
      */
     func cached()  -> Token?
-    
-    /**
-     * The cached token if it may be handed out, else `null`/`nil`: no I/O, never blocks.
-     */
-    func cachedToken()  -> Token?
     
     /**
      * Whose token this provider serves: `App` or `User`.
@@ -2300,24 +2334,13 @@ open func authorizationHeaderWithCancel(cancel: CancellationToken? = nil)async t
 }
     
     /**
-     * Same as [`TokenProvider::cached_token`] (the name API.md uses).
+     * The cached token if it may be handed out, else `null`/`nil`: no I/O, never blocks.
+     * (`cachedToken()`, its former name, is kept in Kotlin and Swift as a deprecated alias.)
      */
 open func cached() -> Token?  {
     return try!  FfiConverterOptionTypeToken.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_twilio_oauth_uniffi_fn_method_tokenprovider_cached(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * The cached token if it may be handed out, else `null`/`nil`: no I/O, never blocks.
-     */
-open func cachedToken() -> Token?  {
-    return try!  FfiConverterOptionTypeToken.lift(try! rustCall() {
-        uniffiCallStatus in
-    uniffi_twilio_oauth_uniffi_fn_method_tokenprovider_cached_token(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -2864,7 +2887,9 @@ public func FfiConverterTypeTokenStore_lower(_ value: TokenStore) -> UInt64 {
 
 /**
  * The options of [`crate::OAuthClient`]. Only `clientId` is required; options left `null`/`nil`
- * take the defaults of API.md (`baseUrl` `https://oauth.twilio.com`, 30 s timeout, 2 retries).
+ * take the defaults of API.md (`baseUrl` `https://oauth.twilio.com`, 30 s timeout, 2 retries),
+ * or, with `fromEnv = true`, the environment's values first (`TWILIO_CLIENT_SECRET`,
+ * `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN`, `TWILIO_OAUTH_BASE_URL`).
  *
  * `toString()` / `description` never show `clientSecret` or `authToken`.
  */
@@ -2890,13 +2915,27 @@ public struct OAuthConfig: Equatable, Hashable, CustomDebugStringConvertible, Cu
      */
     public var baseUrl: String?
     /**
-     * Whole-request timeout in seconds.
+     * Deprecated: use `timeout`. The whole-call timeout in seconds.
      */
     public var timeoutSeconds: Double?
     /**
      * Retries on connect errors, 429 and 5xx.
      */
     public var maxRetries: UInt32?
+    /**
+     * The whole-call timeout, retries included (default 30 s).
+     */
+    public var timeout: TimeInterval?
+    /**
+     * The connect timeout of each attempt (default 10 s).
+     */
+    public var connectTimeout: TimeInterval?
+    /**
+     * Fill the options left unset from the environment (`TWILIO_CLIENT_SECRET`,
+     * `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN`, `TWILIO_OAUTH_BASE_URL`), as
+     * `OAuthClient.fromEnv()` does for every option.
+     */
+    public var fromEnv: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2917,11 +2956,22 @@ public struct OAuthConfig: Equatable, Hashable, CustomDebugStringConvertible, Cu
          * The OAuth server; `http://` only for loopback hosts.
          */baseUrl: String? = nil, 
         /**
-         * Whole-request timeout in seconds.
+         * Deprecated: use `timeout`. The whole-call timeout in seconds.
          */timeoutSeconds: Double? = nil, 
         /**
          * Retries on connect errors, 429 and 5xx.
-         */maxRetries: UInt32? = nil) {
+         */maxRetries: UInt32? = nil, 
+        /**
+         * The whole-call timeout, retries included (default 30 s).
+         */timeout: TimeInterval? = nil, 
+        /**
+         * The connect timeout of each attempt (default 10 s).
+         */connectTimeout: TimeInterval? = nil, 
+        /**
+         * Fill the options left unset from the environment (`TWILIO_CLIENT_SECRET`,
+         * `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN`, `TWILIO_OAUTH_BASE_URL`), as
+         * `OAuthClient.fromEnv()` does for every option.
+         */fromEnv: Bool = false) {
         self.clientId = clientId
         self.clientSecret = clientSecret
         self.accountSid = accountSid
@@ -2929,6 +2979,9 @@ public struct OAuthConfig: Equatable, Hashable, CustomDebugStringConvertible, Cu
         self.baseUrl = baseUrl
         self.timeoutSeconds = timeoutSeconds
         self.maxRetries = maxRetries
+        self.timeout = timeout
+        self.connectTimeout = connectTimeout
+        self.fromEnv = fromEnv
     }
 
     
@@ -2975,7 +3028,10 @@ public struct FfiConverterTypeOAuthConfig: FfiConverterRustBuffer {
                 authToken: FfiConverterOptionString.read(from: &buf), 
                 baseUrl: FfiConverterOptionString.read(from: &buf), 
                 timeoutSeconds: FfiConverterOptionDouble.read(from: &buf), 
-                maxRetries: FfiConverterOptionUInt32.read(from: &buf)
+                maxRetries: FfiConverterOptionUInt32.read(from: &buf), 
+                timeout: FfiConverterOptionDuration.read(from: &buf), 
+                connectTimeout: FfiConverterOptionDuration.read(from: &buf), 
+                fromEnv: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -2987,6 +3043,9 @@ public struct FfiConverterTypeOAuthConfig: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.baseUrl, into: &buf)
         FfiConverterOptionDouble.write(value.timeoutSeconds, into: &buf)
         FfiConverterOptionUInt32.write(value.maxRetries, into: &buf)
+        FfiConverterOptionDuration.write(value.timeout, into: &buf)
+        FfiConverterOptionDuration.write(value.connectTimeout, into: &buf)
+        FfiConverterBool.write(value.fromEnv, into: &buf)
     }
 }
 
@@ -3198,6 +3257,9 @@ public func FfiConverterTypeGrant_lower(_ value: Grant) -> RustBuffer {
 
 /**
  * Everything that can go wrong, one variant per kind (`ConfigError` → `Config`, …).
+ *
+ * `message` is the human text, identical to the error's string form. In Kotlin the field is
+ * `description` (every Kotlin exception already has a `message`, which is this same text).
  */
 public 
 enum TwilioOAuthError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
@@ -3206,11 +3268,11 @@ enum TwilioOAuthError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErr
     
     /**
      * Bad options: malformed `clientId`, empty secret, non-loopback `http://` URL, missing
-     * credentials for an endpoint.
+     * credentials for an endpoint, a duration out of range.
      */
     case Config(
         /**
-         * What is wrong and how to fix it.
+         * The human text: what is wrong and how to fix it.
          */message: String
     )
     /**
@@ -3218,8 +3280,11 @@ enum TwilioOAuthError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErr
      */
     case Api(
         /**
+         * The human text (`HTTP 401, code 20003: Authenticate`).
+         */message: String, 
+        /**
          * The HTTP status.
-         */status: UInt16, 
+         */status: Int32, 
         /**
          * Twilio's numeric error code (`20003`, `321401`, …).
          */code: Int64?, 
@@ -3227,19 +3292,25 @@ enum TwilioOAuthError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErr
          * The RFC 6749 error string (`invalid_grant`, `invalid_client`, …).
          */error: String?, 
         /**
-         * The server's human-readable message.
-         */message: String, 
+         * The server's own words.
+         */serverMessage: String, 
         /**
          * Twilio's documentation link for the code.
-         */moreInfo: String?
+         */moreInfo: String?, 
+        /**
+         * How long the server asked to wait before trying again (`Retry-After`).
+         */retryAfter: TimeInterval?
     )
     /**
      * The server kept answering 429 after all retries.
      */
     case RateLimited(
         /**
+         * The human text.
+         */message: String, 
+        /**
          * The HTTP status (429).
-         */status: UInt16, 
+         */status: Int32, 
         /**
          * Twilio's numeric error code.
          */code: Int64?, 
@@ -3247,14 +3318,14 @@ enum TwilioOAuthError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErr
          * The RFC 6749 error string.
          */error: String?, 
         /**
-         * The server's human-readable message.
-         */message: String, 
+         * The server's own words.
+         */serverMessage: String, 
         /**
          * Twilio's documentation link for the code.
          */moreInfo: String?, 
         /**
-         * How long the server asked the client to wait, in seconds.
-         */retryAfterSeconds: Double?
+         * How long the server asked to wait before trying again.
+         */retryAfter: TimeInterval?
     )
     /**
      * A person's grant can no longer be refreshed (refused or reused refresh token, revoked
@@ -3264,8 +3335,11 @@ enum TwilioOAuthError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErr
      */
     case LoginRequired(
         /**
+         * The human text (`sign in again: HTTP 400, code 322403 …`).
+         */message: String, 
+        /**
          * The HTTP status (401 with error `login_required` when no request was made).
-         */status: UInt16, 
+         */status: Int32, 
         /**
          * Twilio's numeric error code (`322403` for a refused refresh token).
          */code: Int64?, 
@@ -3273,18 +3347,21 @@ enum TwilioOAuthError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErr
          * The RFC 6749 error string (`invalid_grant`, or `login_required`).
          */error: String?, 
         /**
-         * The server's human-readable message.
-         */message: String, 
+         * The server's own words.
+         */serverMessage: String, 
         /**
          * Twilio's documentation link for the code.
-         */moreInfo: String?
+         */moreInfo: String?, 
+        /**
+         * How long the server asked to wait before trying again.
+         */retryAfter: TimeInterval?
     )
     /**
      * Device flow: the user refused the authorization request.
      */
     case AccessDenied(
         /**
-         * The server's description.
+         * The human text.
          */message: String
     )
     /**
@@ -3292,7 +3369,7 @@ enum TwilioOAuthError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErr
      */
     case ExpiredToken(
         /**
-         * The server's description, or why the client gave up.
+         * The human text.
          */message: String
     )
     /**
@@ -3300,7 +3377,7 @@ enum TwilioOAuthError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErr
      */
     case Transport(
         /**
-         * What failed.
+         * The human text: what failed.
          */message: String
     )
     /**
@@ -3308,7 +3385,7 @@ enum TwilioOAuthError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErr
      */
     case Timeout(
         /**
-         * What timed out.
+         * The human text: what timed out.
          */message: String
     )
     /**
@@ -3316,17 +3393,18 @@ enum TwilioOAuthError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErr
      */
     case InvalidResponse(
         /**
-         * The HTTP status.
-         */status: UInt16, 
-        /**
-         * Why the body was rejected.
+         * The human text.
          */message: String, 
+        /**
+         * The HTTP status.
+         */status: Int32, 
         /**
          * The first bytes of the body, sanitised.
          */excerpt: String
     )
     /**
-     * The caller cancelled the operation (coroutine or `Task` cancellation).
+     * The caller cancelled the operation (coroutine or `Task` cancellation, or a fired
+     * `CancellationToken`).
      */
     case Cancelled
     /**
@@ -3334,7 +3412,7 @@ enum TwilioOAuthError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErr
      */
     case Store(
         /**
-         * What failed.
+         * The human text: what failed.
          */message: String
     )
     /**
@@ -3343,7 +3421,7 @@ enum TwilioOAuthError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErr
      */
     case Internal(
         /**
-         * What happened.
+         * The human text: what happened.
          */message: String
     )
 
@@ -3390,26 +3468,31 @@ public struct FfiConverterTypeTwilioOAuthError: FfiConverterRustBuffer {
             message: try FfiConverterString.read(from: &buf)
             )
         case 2: return .Api(
-            status: try FfiConverterUInt16.read(from: &buf), 
+            message: try FfiConverterString.read(from: &buf), 
+            status: try FfiConverterInt32.read(from: &buf), 
             code: try FfiConverterOptionInt64.read(from: &buf), 
             error: try FfiConverterOptionString.read(from: &buf), 
-            message: try FfiConverterString.read(from: &buf), 
-            moreInfo: try FfiConverterOptionString.read(from: &buf)
+            serverMessage: try FfiConverterString.read(from: &buf), 
+            moreInfo: try FfiConverterOptionString.read(from: &buf), 
+            retryAfter: try FfiConverterOptionDuration.read(from: &buf)
             )
         case 3: return .RateLimited(
-            status: try FfiConverterUInt16.read(from: &buf), 
+            message: try FfiConverterString.read(from: &buf), 
+            status: try FfiConverterInt32.read(from: &buf), 
             code: try FfiConverterOptionInt64.read(from: &buf), 
             error: try FfiConverterOptionString.read(from: &buf), 
-            message: try FfiConverterString.read(from: &buf), 
+            serverMessage: try FfiConverterString.read(from: &buf), 
             moreInfo: try FfiConverterOptionString.read(from: &buf), 
-            retryAfterSeconds: try FfiConverterOptionDouble.read(from: &buf)
+            retryAfter: try FfiConverterOptionDuration.read(from: &buf)
             )
         case 4: return .LoginRequired(
-            status: try FfiConverterUInt16.read(from: &buf), 
+            message: try FfiConverterString.read(from: &buf), 
+            status: try FfiConverterInt32.read(from: &buf), 
             code: try FfiConverterOptionInt64.read(from: &buf), 
             error: try FfiConverterOptionString.read(from: &buf), 
-            message: try FfiConverterString.read(from: &buf), 
-            moreInfo: try FfiConverterOptionString.read(from: &buf)
+            serverMessage: try FfiConverterString.read(from: &buf), 
+            moreInfo: try FfiConverterOptionString.read(from: &buf), 
+            retryAfter: try FfiConverterOptionDuration.read(from: &buf)
             )
         case 5: return .AccessDenied(
             message: try FfiConverterString.read(from: &buf)
@@ -3424,8 +3507,8 @@ public struct FfiConverterTypeTwilioOAuthError: FfiConverterRustBuffer {
             message: try FfiConverterString.read(from: &buf)
             )
         case 9: return .InvalidResponse(
-            status: try FfiConverterUInt16.read(from: &buf), 
             message: try FfiConverterString.read(from: &buf), 
+            status: try FfiConverterInt32.read(from: &buf), 
             excerpt: try FfiConverterString.read(from: &buf)
             )
         case 10: return .Cancelled
@@ -3452,32 +3535,37 @@ public struct FfiConverterTypeTwilioOAuthError: FfiConverterRustBuffer {
             FfiConverterString.write(message, into: &buf)
             
         
-        case let .Api(status,code,error,message,moreInfo):
+        case let .Api(message,status,code,error,serverMessage,moreInfo,retryAfter):
             writeInt(&buf, Int32(2))
-            FfiConverterUInt16.write(status, into: &buf)
+            FfiConverterString.write(message, into: &buf)
+            FfiConverterInt32.write(status, into: &buf)
             FfiConverterOptionInt64.write(code, into: &buf)
             FfiConverterOptionString.write(error, into: &buf)
-            FfiConverterString.write(message, into: &buf)
+            FfiConverterString.write(serverMessage, into: &buf)
             FfiConverterOptionString.write(moreInfo, into: &buf)
+            FfiConverterOptionDuration.write(retryAfter, into: &buf)
             
         
-        case let .RateLimited(status,code,error,message,moreInfo,retryAfterSeconds):
+        case let .RateLimited(message,status,code,error,serverMessage,moreInfo,retryAfter):
             writeInt(&buf, Int32(3))
-            FfiConverterUInt16.write(status, into: &buf)
+            FfiConverterString.write(message, into: &buf)
+            FfiConverterInt32.write(status, into: &buf)
             FfiConverterOptionInt64.write(code, into: &buf)
             FfiConverterOptionString.write(error, into: &buf)
-            FfiConverterString.write(message, into: &buf)
+            FfiConverterString.write(serverMessage, into: &buf)
             FfiConverterOptionString.write(moreInfo, into: &buf)
-            FfiConverterOptionDouble.write(retryAfterSeconds, into: &buf)
+            FfiConverterOptionDuration.write(retryAfter, into: &buf)
             
         
-        case let .LoginRequired(status,code,error,message,moreInfo):
+        case let .LoginRequired(message,status,code,error,serverMessage,moreInfo,retryAfter):
             writeInt(&buf, Int32(4))
-            FfiConverterUInt16.write(status, into: &buf)
+            FfiConverterString.write(message, into: &buf)
+            FfiConverterInt32.write(status, into: &buf)
             FfiConverterOptionInt64.write(code, into: &buf)
             FfiConverterOptionString.write(error, into: &buf)
-            FfiConverterString.write(message, into: &buf)
+            FfiConverterString.write(serverMessage, into: &buf)
             FfiConverterOptionString.write(moreInfo, into: &buf)
+            FfiConverterOptionDuration.write(retryAfter, into: &buf)
             
         
         case let .AccessDenied(message):
@@ -3500,10 +3588,10 @@ public struct FfiConverterTypeTwilioOAuthError: FfiConverterRustBuffer {
             FfiConverterString.write(message, into: &buf)
             
         
-        case let .InvalidResponse(status,message,excerpt):
+        case let .InvalidResponse(message,status,excerpt):
             writeInt(&buf, Int32(9))
-            FfiConverterUInt16.write(status, into: &buf)
             FfiConverterString.write(message, into: &buf)
+            FfiConverterInt32.write(status, into: &buf)
             FfiConverterString.write(excerpt, into: &buf)
             
         
@@ -3630,6 +3718,54 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
+    typealias SwiftType = Data?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterData.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterData.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionDuration: FfiConverterRustBuffer {
+    typealias SwiftType = TimeInterval?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterDuration.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterDuration.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -3945,6 +4081,32 @@ public func memoryTokenStore() -> TokenStore  {
     )
 })
 }
+/**
+ * A store in Redis or Valkey, shared by every process of a fleet (Kotlin and Swift also offer
+ * it as `RedisStore(url, keyPrefix, encryptionKey)`).
+ *
+ * `url` is `redis://[user:password@]host[:port][/db]`, or `rediss://` for TLS; every key
+ * starts with `keyPrefix`. With `encryptionKey` (32 bytes; else the base64 key in
+ * `TWILIO_OAUTH_ENCRYPTION_KEY`) values are encrypted with AES-256-GCM, bound to their cache
+ * key. **Without one, tokens are stored in the clear: bearer tokens that anyone who can read
+ * the Redis database can use.**
+ *
+ * The in-process cache stays in front (a cache hit never touches Redis). Around a fetch the
+ * provider takes the key's fleet-wide lock and re-reads Redis, so the fleet makes one token
+ * request per lifetime and sends a refresh token once. Redis down or slow (300 ms per call):
+ * every provider carries on alone, logging one warning and counting `stats().storeErrors`.
+ * No connection is made here; a malformed URL or key is a `Config` error.
+ */
+public func redisTokenStore(url: String, keyPrefix: String = "twilio-oauth:", encryptionKey: Data? = nil)throws  -> TokenStore  {
+    return try  FfiConverterTypeTokenStore_lift(try rustCallWithError(FfiConverterTypeTwilioOAuthError_lift) {
+        uniffiCallStatus in
+    uniffi_twilio_oauth_uniffi_fn_func_redis_token_store(
+        FfiConverterString.lower(url),
+        FfiConverterString.lower(keyPrefix),
+        FfiConverterOptionData.lower(encryptionKey),uniffiCallStatus
+    )
+})
+}
 
 private enum InitializationResult {
     case ok
@@ -3965,6 +4127,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twilio_oauth_uniffi_checksum_func_memory_token_store() != 53763) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twilio_oauth_uniffi_checksum_func_redis_token_store() != 5596) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twilio_oauth_uniffi_checksum_method_cancellationtoken_cancel() != 442) {
@@ -4006,7 +4171,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twilio_oauth_uniffi_checksum_method_oauthclient_refresh() != 29709) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twilio_oauth_uniffi_checksum_method_oauthclient_token_provider() != 39814) {
+    if (uniffi_twilio_oauth_uniffi_checksum_method_oauthclient_token_provider() != 55777) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twilio_oauth_uniffi_checksum_method_tokenprovider_access_token() != 65114) {
@@ -4015,10 +4180,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twilio_oauth_uniffi_checksum_method_tokenprovider_authorization_header() != 41183) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twilio_oauth_uniffi_checksum_method_tokenprovider_cached() != 28421) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_twilio_oauth_uniffi_checksum_method_tokenprovider_cached_token() != 9116) {
+    if (uniffi_twilio_oauth_uniffi_checksum_method_tokenprovider_cached() != 1738) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twilio_oauth_uniffi_checksum_method_tokenprovider_grant() != 38085) {
@@ -4126,16 +4288,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twilio_oauth_uniffi_checksum_constructor_cancellationtoken_new() != 56315) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twilio_oauth_uniffi_checksum_constructor_oauthclient_from_env() != 2612) {
+    if (uniffi_twilio_oauth_uniffi_checksum_constructor_oauthclient_from_env() != 15874) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twilio_oauth_uniffi_checksum_constructor_oauthclient_new() != 65486) {
+    if (uniffi_twilio_oauth_uniffi_checksum_constructor_oauthclient_new() != 51160) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twilio_oauth_uniffi_checksum_constructor_token_from_json() != 43945) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twilio_oauth_uniffi_checksum_constructor_token_new() != 21975) {
+    if (uniffi_twilio_oauth_uniffi_checksum_constructor_token_new() != 19407) {
         return InitializationResult.apiChecksumMismatch
     }
 

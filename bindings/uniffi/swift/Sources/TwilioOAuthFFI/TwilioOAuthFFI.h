@@ -315,8 +315,7 @@ void uniffi_twilio_oauth_uniffi_fn_free_oauthclient(uint64_t handle, RustCallSta
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_FN_CONSTRUCTOR_OAUTHCLIENT_FROM_ENV
 #define UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_FN_CONSTRUCTOR_OAUTHCLIENT_FROM_ENV
-uint64_t uniffi_twilio_oauth_uniffi_fn_constructor_oauthclient_from_env(RustCallStatus *_Nonnull out_status
-    
+uint64_t uniffi_twilio_oauth_uniffi_fn_constructor_oauthclient_from_env(RustBuffer base_url, RustBuffer timeout, RustBuffer max_retries, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_FN_CONSTRUCTOR_OAUTHCLIENT_NEW
@@ -381,7 +380,7 @@ uint64_t uniffi_twilio_oauth_uniffi_fn_method_oauthclient_refresh(uint64_t ptr, 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_FN_METHOD_OAUTHCLIENT_TOKEN_PROVIDER
 #define UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_FN_METHOD_OAUTHCLIENT_TOKEN_PROVIDER
-uint64_t uniffi_twilio_oauth_uniffi_fn_method_oauthclient_token_provider(uint64_t ptr, RustBuffer scope, RustBuffer audience, RustBuffer store, RustBuffer refresh_ahead_seconds, RustBuffer expiry_margin_seconds, RustBuffer initial_token, RustBuffer account_sid, RustBuffer account, RustBuffer grant, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_twilio_oauth_uniffi_fn_method_oauthclient_token_provider(uint64_t ptr, RustBuffer scope, RustBuffer audience, RustBuffer store, RustBuffer refresh_ahead_seconds, RustBuffer expiry_margin_seconds, RustBuffer initial_token, RustBuffer account_sid, RustBuffer account, RustBuffer grant, RustBuffer refresh_ahead, RustBuffer expiry_margin, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_FN_METHOD_OAUTHCLIENT_UNIFFI_TRAIT_DEBUG
@@ -412,11 +411,6 @@ uint64_t uniffi_twilio_oauth_uniffi_fn_method_tokenprovider_authorization_header
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_FN_METHOD_TOKENPROVIDER_CACHED
 #define UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_FN_METHOD_TOKENPROVIDER_CACHED
 RustBuffer uniffi_twilio_oauth_uniffi_fn_method_tokenprovider_cached(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_FN_METHOD_TOKENPROVIDER_CACHED_TOKEN
-#define UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_FN_METHOD_TOKENPROVIDER_CACHED_TOKEN
-RustBuffer uniffi_twilio_oauth_uniffi_fn_method_tokenprovider_cached_token(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_FN_METHOD_TOKENPROVIDER_GRANT
@@ -591,7 +585,7 @@ uint64_t uniffi_twilio_oauth_uniffi_fn_constructor_token_from_json(RustBuffer js
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_FN_CONSTRUCTOR_TOKEN_NEW
 #define UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_FN_CONSTRUCTOR_TOKEN_NEW
-uint64_t uniffi_twilio_oauth_uniffi_fn_constructor_token_new(RustBuffer access_token, double expires_in_seconds, RustBuffer refresh_token, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_twilio_oauth_uniffi_fn_constructor_token_new(RustBuffer access_token, RustBuffer expires_in_seconds, RustBuffer refresh_token, RustBuffer expires_in, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_FN_METHOD_TOKEN_ACCESS_TOKEN
@@ -693,6 +687,11 @@ uint64_t uniffi_twilio_oauth_uniffi_fn_func_file_token_store(RustBuffer path, Ru
 #define UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_FN_FUNC_MEMORY_TOKEN_STORE
 uint64_t uniffi_twilio_oauth_uniffi_fn_func_memory_token_store(RustCallStatus *_Nonnull out_status
     
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_FN_FUNC_REDIS_TOKEN_STORE
+#define UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_FN_FUNC_REDIS_TOKEN_STORE
+uint64_t uniffi_twilio_oauth_uniffi_fn_func_redis_token_store(RustBuffer url, RustBuffer key_prefix, RustBuffer encryption_key, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_TWILIO_OAUTH_UNIFFI_RUSTBUFFER_ALLOC
@@ -967,6 +966,12 @@ uint16_t uniffi_twilio_oauth_uniffi_checksum_func_memory_token_store(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_CHECKSUM_FUNC_REDIS_TOKEN_STORE
+#define UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_CHECKSUM_FUNC_REDIS_TOKEN_STORE
+uint16_t uniffi_twilio_oauth_uniffi_checksum_func_redis_token_store(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_CHECKSUM_METHOD_CANCELLATIONTOKEN_CANCEL
 #define UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_CHECKSUM_METHOD_CANCELLATIONTOKEN_CANCEL
 uint16_t uniffi_twilio_oauth_uniffi_checksum_method_cancellationtoken_cancel(void
@@ -1066,12 +1071,6 @@ uint16_t uniffi_twilio_oauth_uniffi_checksum_method_tokenprovider_authorization_
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_CHECKSUM_METHOD_TOKENPROVIDER_CACHED
 #define UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_CHECKSUM_METHOD_TOKENPROVIDER_CACHED
 uint16_t uniffi_twilio_oauth_uniffi_checksum_method_tokenprovider_cached(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_CHECKSUM_METHOD_TOKENPROVIDER_CACHED_TOKEN
-#define UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_CHECKSUM_METHOD_TOKENPROVIDER_CACHED_TOKEN
-uint16_t uniffi_twilio_oauth_uniffi_checksum_method_tokenprovider_cached_token(void
     
 );
 #endif

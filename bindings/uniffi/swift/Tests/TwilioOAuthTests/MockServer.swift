@@ -62,7 +62,7 @@ final class MockServer: @unchecked Sendable {
         clientId: String = MockServer.clientId,
         clientSecret: String? = MockServer.clientSecret,
         maxRetries: UInt32? = 0,
-        timeoutSeconds: Double? = 10
+        timeout: TimeInterval? = 10
     ) -> OAuthConfig {
         OAuthConfig(
             clientId: clientId,
@@ -70,8 +70,8 @@ final class MockServer: @unchecked Sendable {
             accountSid: MockServer.accountSid,
             authToken: MockServer.authToken,
             baseUrl: url,
-            timeoutSeconds: timeoutSeconds,
-            maxRetries: maxRetries
+            maxRetries: maxRetries,
+            timeout: timeout
         )
     }
 

@@ -135,8 +135,9 @@ final class ClientTests: XCTestCase {
     }
 
     func testATokenMadeByHandRoundTripsThroughJson() throws {
-        let token = try Token(accessToken: "opaque-access", expiresInSeconds: 120, refreshToken: "opaque-refresh")
+        let token = try Token(accessToken: "opaque-access", refreshToken: "opaque-refresh", expiresIn: 120)
         let back = try Token.fromJson(json: token.toJson())
+        XCTAssertEqual(token.lifetime(), 120, accuracy: 1)
         XCTAssertEqual(back.accessToken(), "opaque-access")
         XCTAssertEqual(back.refreshToken(), "opaque-refresh")
         XCTAssertNil(back.idToken())
@@ -164,29 +165,35 @@ final class ErrorTests: XCTestCase {
 
     func testAWrongSecretIsAnApiErrorCarryingTheStatusCodeAndMessage() async throws {
         let error = try await clientCredentialsError(mock.config(clientSecret: "not-the-secret"))
-        guard case let TwilioOAuthError.Api(status, code, _, message, _) = error else {
+        guard case let TwilioOAuthError.Api(message, status, code, _, serverMessage, _, retryAfter) = error
+        else {
             return XCTFail("expected Api, got \(error)")
         }
         XCTAssertEqual(status, 401)
         XCTAssertEqual(code, 321401)
-        XCTAssertEqual(message, "Invalid client credentials")
-        XCTAssertTrue("\(error)".contains("HTTP 401"), "\(error)")
+        XCTAssertEqual(serverMessage, "Invalid client credentials")
+        XCTAssertNil(retryAfter)
+        // `message` is the human text, as in every language: the error's description.
+        XCTAssertTrue(message.hasPrefix("HTTP 401, code 321401: Invalid client credentials"), message)
+        XCTAssertEqual("\(error)", message)
     }
 
-    func testA429AfterTheLastRetryIsRateLimitedWithRetryAfterSeconds() async throws {
+    func testA429AfterTheLastRetryIsRateLimitedWithRetryAfter() async throws {
         try await mock.fault("/v2/token", #"[{"status": 429, "headers": {"Retry-After": "7"}}]"#)
         let error = try await clientCredentialsError(mock.config())
-        guard case let TwilioOAuthError.RateLimited(status, _, _, _, _, retryAfterSeconds) = error else {
+        guard case let TwilioOAuthError.RateLimited(message, status, _, _, _, _, retryAfter) = error
+        else {
             return XCTFail("expected RateLimited, got \(error)")
         }
         XCTAssertEqual(status, 429)
-        XCTAssertEqual(retryAfterSeconds, 7)
+        XCTAssertEqual(retryAfter, 7)
+        XCTAssertTrue(message.hasPrefix("rate limited: HTTP 429"), message)
     }
 
     func testA2xxAnswerWithoutATokenIsInvalidResponseWithAnExcerpt() async throws {
         try await mock.fault("/v2/token", #"[{"status": 200, "body": "<html>maintenance</html>"}]"#)
         let error = try await clientCredentialsError(mock.config())
-        guard case let TwilioOAuthError.InvalidResponse(status, _, excerpt) = error else {
+        guard case let TwilioOAuthError.InvalidResponse(_, status, excerpt) = error else {
             return XCTFail("expected InvalidResponse, got \(error)")
         }
         XCTAssertEqual(status, 200)
@@ -214,7 +221,7 @@ final class ErrorTests: XCTestCase {
 
     func testAServerSlowerThanTheTimeoutIsATimeoutError() async throws {
         try await mock.fault("/v2/token", #"[{"status": 200, "delay_ms": 3000, "passthrough": true}]"#)
-        let error = try await clientCredentialsError(mock.config(timeoutSeconds: 0.3))
+        let error = try await clientCredentialsError(mock.config(timeout: 0.3))
         guard case TwilioOAuthError.Timeout = error else {
             return XCTFail("expected Timeout, got \(error)")
         }
@@ -247,11 +254,11 @@ final class ProviderTests: XCTestCase {
         XCTAssertEqual(provider.stats().fetches, 1)
     }
 
-    func testCachedTokenAnswersWithoutIOBeforeAndAfterTheFirstFetch() async throws {
+    func testCachedAnswersWithoutIOBeforeAndAfterTheFirstFetch() async throws {
         let provider = try OAuthClient(config: mock.config()).tokenProvider()
-        XCTAssertNil(provider.cachedToken())
+        XCTAssertNil(provider.cached())
         let token = try await provider.token()
-        XCTAssertEqual(provider.cachedToken()?.accessToken(), token.accessToken())
+        XCTAssertEqual(provider.cached()?.accessToken(), token.accessToken())
         let requests = try await mock.requests("/v2/token")
         XCTAssertEqual(requests, 1)
     }
@@ -260,7 +267,7 @@ final class ProviderTests: XCTestCase {
         let provider = try OAuthClient(config: mock.config()).tokenProvider()
         let first = try await provider.accessToken()
         provider.invalidate()
-        XCTAssertNil(provider.cachedToken())
+        XCTAssertNil(provider.cached())
         let second = try await provider.accessToken()
         XCTAssertNotEqual(first, second)
         XCTAssertEqual(provider.stats().fetches, 2)
@@ -397,6 +404,22 @@ final class StoreTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(store.calls, 1)
     }
 
+    func testARedisStoreWithAMalformedUrlOrKeyIsAConfigError() {
+        XCTAssertThrowsError(try RedisStore(url: "not a url")) { error in
+            guard case TwilioOAuthError.Config = error else {
+                return XCTFail("expected Config, got \(error)")
+            }
+        }
+        XCTAssertThrowsError(
+            try RedisStore(url: "redis://127.0.0.1:6379/0", encryptionKey: Data(count: 16))
+        ) { error in
+            guard case let TwilioOAuthError.Config(message) = error else {
+                return XCTFail("expected Config, got \(error)")
+            }
+            XCTAssertTrue(message.contains("32 bytes"), message)
+        }
+    }
+
     func testAStoredStringThatIsNotATokenIsAStoreError() {
         XCTAssertThrowsError(try Token.fromJson(json: "not json")) { error in
             guard case TwilioOAuthError.Store = error else {
@@ -425,9 +448,10 @@ final class UserTests: XCTestCase {
         do {
             _ = try await provider.token()
             XCTFail("a refused refresh must throw")
-        } catch TwilioOAuthError.LoginRequired(let status, let code, _, _, _) {
+        } catch TwilioOAuthError.LoginRequired(let message, let status, let code, _, _, _, _) {
             XCTAssertEqual(status, 400)
             XCTAssertEqual(code, 322403)
+            XCTAssertTrue(message.hasPrefix("sign in again: HTTP 400"), message)
         }
         let grants = try await mock.grantTypes()
         XCTAssertFalse(grants.contains("client_credentials"), "\(grants)")
@@ -461,7 +485,7 @@ final class UserTests: XCTestCase {
         }
         task.cancel()
         _ = await task.result
-        while provider.cachedToken() == nil {
+        while provider.cached() == nil {
             try await Task.sleep(nanoseconds: 10_000_000)
         }
         _ = try await provider.token()

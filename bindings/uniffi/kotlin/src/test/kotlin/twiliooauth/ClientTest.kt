@@ -13,6 +13,7 @@ import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.fail
 import java.net.URI
 import java.net.URLDecoder
+import java.time.Duration
 import java.time.Instant
 
 @DisplayName("OAuthClient")
@@ -43,8 +44,9 @@ class ClientTest {
     @Test
     fun `a scope asked for is carried by the token`() = runBlocking {
         OAuthClient(MockServer.config()).use { client ->
-            val token = client.clientCredentials(scope = "openid profile")
-            assertNotNull(token.scope())
+            assertEquals("openid profile", client.clientCredentials(scope = "openid profile").scope())
+            assertEquals("profile", client.clientCredentials(scope = "profile").scope())
+            assertNull(client.clientCredentials().scope(), "no scope asked, none granted")
         }
     }
 
@@ -54,6 +56,26 @@ class ClientTest {
             assertEquals(MockServer.CLIENT_ID, client.clientId())
             assertTrue(client.hasClientSecret())
             assertEquals("https://oauth.twilio.com/", client.baseUrl())
+        }
+    }
+
+    @Test
+    fun `fromEnv takes options that win over the environment, and they work`() = runBlocking {
+        OAuthClient.fromEnv(baseUrl = MockServer.url, timeout = Duration.ofSeconds(5), maxRetries = 0u).use { client ->
+            assertEquals(MockServer.CLIENT_ID, client.clientId())
+            assertTrue(client.clientCredentials().accessToken().isNotEmpty(), "the environment's secret is used")
+        }
+        assertEquals(1, MockServer.requests("/v2/token"))
+    }
+
+    @Test
+    fun `a config with fromEnv fills what it leaves unset from the environment, and only then`() = runBlocking {
+        val bare = OAuthConfig(clientId = MockServer.CLIENT_ID, baseUrl = MockServer.url, maxRetries = 0u)
+        OAuthClient(bare).use { client -> assertFalse(client.hasClientSecret(), "no fromEnv: nothing read") }
+        OAuthClient(bare.copy(fromEnv = true)).use { client ->
+            assertTrue(client.hasClientSecret())
+            assertEquals(MockServer.url + "/", client.baseUrl(), "what the config gives wins")
+            assertTrue(client.clientCredentials().accessToken().isNotEmpty())
         }
     }
 
@@ -94,7 +116,8 @@ class ClientTest {
 
     @Test
     fun `a token made by hand round-trips through JSON`() {
-        Token("opaque-access", 120.0, refreshToken = "opaque-refresh").use { token ->
+        Token("opaque-access", expiresIn = Duration.ofMinutes(2), refreshToken = "opaque-refresh").use { token ->
+            assertTrue(token.expiresIn() > Duration.ofSeconds(110), "${token.expiresIn()}")
             Token.fromJson(token.toJson()).use { back ->
                 assertEquals("opaque-access", back.accessToken())
                 assertEquals("opaque-refresh", back.refreshToken())
@@ -106,6 +129,17 @@ class ClientTest {
     }
 
     @Test
+    fun `the former seconds form of the token constructor still works, checked by the core`() {
+        Token("opaque-access", 120.0, refreshToken = "opaque-refresh").use { token ->
+            assertEquals(Duration.ofSeconds(120), token.lifetime())
+        }
+        val empty = assertThrows<TwilioOAuthException.Config> { Token(" ", expiresIn = Duration.ofSeconds(1)) }
+        assertTrue(empty.description.contains("access token must not be empty"), empty.description)
+        val negative = assertThrows<TwilioOAuthException.Config> { Token("opaque-access", -1.0) }
+        assertTrue(negative.description.contains("expires_in must be a number of seconds"), negative.description)
+    }
+
+    @Test
     fun `a client with no secret cannot ask for client credentials`() = runBlocking {
         val config = MockServer.config(clientId = MockServer.PUBLIC_CLIENT_ID, clientSecret = null)
         OAuthClient(config).use { client ->
@@ -114,9 +148,8 @@ class ClientTest {
         }
     }
 
-    private fun query(url: String): Map<String, String> =
-        (URI(url).rawQuery ?: "").split('&').filter { it.isNotEmpty() }.associate {
-            val (k, v) = it.split('=', limit = 2) + ""
-            URLDecoder.decode(k, Charsets.UTF_8) to URLDecoder.decode(v, Charsets.UTF_8)
-        }
+    private fun query(url: String): Map<String, String> = (URI(url).rawQuery ?: "").split('&').filter { it.isNotEmpty() }.associate {
+        val (k, v) = it.split('=', limit = 2) + ""
+        URLDecoder.decode(k, Charsets.UTF_8) to URLDecoder.decode(v, Charsets.UTF_8)
+    }
 }

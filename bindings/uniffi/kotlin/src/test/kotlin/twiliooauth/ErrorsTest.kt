@@ -8,6 +8,7 @@ import org.junit.jupiter.api.BeforeEach
 import org.junit.jupiter.api.DisplayName
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
+import java.time.Duration
 
 @DisplayName("TwilioOAuthException")
 class ErrorsTest {
@@ -24,10 +25,18 @@ class ErrorsTest {
         val e = assertThrows<TwilioOAuthException.Api> {
             call(MockServer.config(clientSecret = "not-the-secret")) { it.clientCredentials() }
         }
-        assertEquals(401.toUShort(), e.status)
+        assertEquals(401, e.status)
         assertEquals(321401L, e.code)
-        assertEquals("Invalid client credentials", e.description)
-        assertTrue(e.toString().contains("HTTP 401"), e.toString())
+        assertEquals("Invalid client credentials", e.serverMessage)
+        // `message` is the human text, as in every language: the core's text, the same as
+        // toString() and the field `description`.
+        assertEquals(
+            "HTTP 401, code 321401: Invalid client credentials (see https://www.twilio.com/docs/errors/321401)",
+            e.message,
+        )
+        assertEquals(e.message, e.toString())
+        assertEquals(e.message, e.description)
+        assertNull(e.retryAfter)
     }
 
     @Test
@@ -39,7 +48,7 @@ class ErrorsTest {
         )
         val first = assertThrows<TwilioOAuthException.Api> { call { it.clientCredentials() } }
         assertEquals("invalid_scope", first.error)
-        assertEquals("scope is not allowed", first.description)
+        assertEquals("scope is not allowed", first.serverMessage)
         assertNull(first.code)
         val second = assertThrows<TwilioOAuthException.Api> { call { it.clientCredentials() } }
         assertEquals(20003L, second.code)
@@ -47,11 +56,26 @@ class ErrorsTest {
     }
 
     @Test
-    fun `a 429 after the last retry is RateLimited with retryAfterSeconds`() {
+    fun `a 429 after the last retry is RateLimited with retryAfter`() {
         MockServer.fault("/v2/token", """[{"status": 429, "headers": {"Retry-After": "7"}}]""")
         val e = assertThrows<TwilioOAuthException.RateLimited> { call { it.clientCredentials() } }
-        assertEquals(429.toUShort(), e.status)
-        assertEquals(7.0, e.retryAfterSeconds)
+        assertEquals(429, e.status)
+        assertEquals(Duration.ofSeconds(7), e.retryAfter)
+        assertTrue(e.message!!.startsWith("rate limited: HTTP 429"), e.message)
+        @Suppress("DEPRECATION")
+        assertEquals(7.0, e.retryAfterSeconds, "the former field still reads")
+    }
+
+    @Test
+    fun `an Api error carries the Retry-After the server sent`() {
+        MockServer.fault(
+            "/v2/token",
+            """[{"status": 503, "headers": {"Retry-After": "3"}, "body": {"code": 20503, "message": "Service unavailable", "status": 503}}]""",
+        )
+        val e = assertThrows<TwilioOAuthException.Api> { call { it.clientCredentials() } }
+        assertEquals(503, e.status)
+        assertEquals(Duration.ofSeconds(3), e.retryAfter)
+        assertEquals("Service unavailable", e.serverMessage)
     }
 
     @Test
@@ -66,8 +90,9 @@ class ErrorsTest {
     fun `a 2xx answer without a token is InvalidResponse with the status and an excerpt`() {
         MockServer.fault("/v2/token", """[{"status": 200, "body": "<html>maintenance</html>"}]""")
         val e = assertThrows<TwilioOAuthException.InvalidResponse> { call { it.clientCredentials() } }
-        assertEquals(200.toUShort(), e.status)
+        assertEquals(200, e.status)
         assertTrue(e.excerpt.contains("maintenance"), e.excerpt)
+        assertTrue(e.message!!.startsWith("invalid response (HTTP 200)"), e.message)
     }
 
     @Test
@@ -76,6 +101,7 @@ class ErrorsTest {
             OAuthClient(OAuthConfig(clientId = "OQ123"))
         }
         assertTrue(e.description.contains("34"), e.description)
+        assertTrue(e.message!!.startsWith("configuration error: "), e.message)
     }
 
     @Test
@@ -86,10 +112,20 @@ class ErrorsTest {
     }
 
     @Test
-    fun `a negative timeout is a Config error, not a crash`() {
-        assertThrows<TwilioOAuthException.Config> {
-            OAuthClient(MockServer.config(timeoutSeconds = -1.0))
+    fun `a timeout out of range is a Config error with the core's one message, not a crash`() {
+        val tooLong = assertThrows<TwilioOAuthException.Config> {
+            OAuthClient(MockServer.config(timeout = Duration.ofDays(400)))
         }
+        assertTrue(tooLong.description.contains("timeout must be a number of seconds from 0 to"), tooLong.description)
+        // The deprecated seconds field goes through the same check.
+        val negative = assertThrows<TwilioOAuthException.Config> {
+            OAuthClient(MockServer.config(timeout = null).copy(timeoutSeconds = -1.0))
+        }
+        assertTrue(negative.description.contains("timeout must be a number of seconds from 0 to"), negative.description)
+        val both = assertThrows<TwilioOAuthException.Config> {
+            OAuthClient(MockServer.config().copy(timeoutSeconds = 5.0))
+        }
+        assertTrue(both.description.contains("not both"), both.description)
     }
 
     @Test
@@ -107,7 +143,7 @@ class ErrorsTest {
     fun `a server slower than the timeout is a Timeout error`() {
         MockServer.fault("/v2/token", """[{"status": 200, "delay_ms": 3000, "passthrough": true}]""")
         assertThrows<TwilioOAuthException.Timeout> {
-            call(MockServer.config(timeoutSeconds = 0.3)) { it.clientCredentials() }
+            call(MockServer.config(timeout = Duration.ofMillis(300))) { it.clientCredentials() }
         }
     }
 
@@ -118,6 +154,7 @@ class ErrorsTest {
         // The root of the tree, so that `catch (e: TwilioOAuthException)` handles it too.
         val root: TwilioOAuthException = e
         assertTrue(root.toString().startsWith("internal error: "), root.toString())
+        assertEquals(root.toString(), root.message)
     }
 
     @Test
@@ -138,23 +175,29 @@ class ErrorsTest {
     }
 
     @Test
-    fun `the kinds form a sealed tree that a when covers without an else`() {
+    fun `the kinds form a sealed tree that a when covers without an else, each with its text as message`() {
         val kinds = listOf<TwilioOAuthException>(
-            TwilioOAuthException.Config("m"),
-            TwilioOAuthException.Api(400u, 20001, "e", "m", null),
-            TwilioOAuthException.RateLimited(429u, null, null, "m", null, 1.0),
-            TwilioOAuthException.LoginRequired(400u, 322403, "invalid_grant", "m", null),
-            TwilioOAuthException.AccessDenied("m"),
-            TwilioOAuthException.ExpiredToken("m"),
-            TwilioOAuthException.Transport("m"),
-            TwilioOAuthException.Timeout("m"),
-            TwilioOAuthException.InvalidResponse(200u, "m", "x"),
+            TwilioOAuthException.Config("configuration error: m"),
+            TwilioOAuthException.Api("HTTP 400: m", 400, 20001, "e", "m", null, null),
+            TwilioOAuthException.RateLimited("rate limited: HTTP 429: m", 429, null, null, "m", null, Duration.ofSeconds(1)),
+            TwilioOAuthException.LoginRequired("sign in again: HTTP 400: m", 400, 322403, "invalid_grant", "m", null, null),
+            TwilioOAuthException.AccessDenied("access denied: m"),
+            TwilioOAuthException.ExpiredToken("device code expired: m"),
+            TwilioOAuthException.Transport("transport error: m"),
+            TwilioOAuthException.Timeout("timed out: m"),
+            TwilioOAuthException.InvalidResponse("invalid response: m", 200, "x"),
             TwilioOAuthException.Cancelled(),
-            TwilioOAuthException.Store("m"),
-            TwilioOAuthException.Internal("m"),
+            TwilioOAuthException.Store("token store error: m"),
+            TwilioOAuthException.Internal("internal error: m"),
         )
         val names = kinds.map(::errorKind)
         assertEquals(12, names.toSet().size)
-        kinds.forEach { assertTrue(it is Exception) }
+        for (e in kinds) {
+            assertTrue(e is Exception)
+            // The Rust text of a Kotlin-made error is its `description`; `Cancelled` has none.
+            val text = if (e is TwilioOAuthException.Cancelled) "cancelled" else e.message
+            assertEquals(text, e.toString())
+            assertEquals(text, e.message)
+        }
     }
 }

@@ -1,15 +1,15 @@
 package twiliooauth
 
+import org.json.JSONArray
+import org.json.JSONObject
 import java.io.File
 import java.net.URI
+import java.net.URLDecoder
 import java.net.http.HttpClient
 import java.net.http.HttpRequest
 import java.net.http.HttpResponse
 import java.time.Duration
-import java.net.URLDecoder
 import java.util.concurrent.TimeUnit
-import org.json.JSONArray
-import org.json.JSONObject
 
 /**
  * The local Twilio OAuth server (`twilio-oauth-mock`), started once per test JVM with
@@ -21,8 +21,10 @@ object MockServer {
     const val PUBLIC_CLIENT_ID = "OQfedcba9876543210fedcba9876543210"
     const val ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef"
     const val AUTH_TOKEN = "mock-auth-token-0123456789abcdef"
+
     /** The person who approves logins unless the config's `user_sid` names another. */
     const val USER_SID = "US0123456789abcdef0123456789abcdef"
+
     /** Where the logins of the tests "redirect" (never followed). */
     const val REDIRECT_URI = "http://127.0.0.1/callback"
 
@@ -45,11 +47,13 @@ object MockServer {
             ?: error("twilio-oauth-mock exited before printing its address")
         url = Regex("""^listening on (http://\S+)$""").find(line.trim())?.groupValues?.get(1)
             ?: error("unexpected first line from twilio-oauth-mock: $line")
-        Runtime.getRuntime().addShutdownHook(Thread {
-            process.outputStream.close()
-            process.waitFor(5, TimeUnit.SECONDS)
-            process.destroy()
-        })
+        Runtime.getRuntime().addShutdownHook(
+            Thread {
+                process.outputStream.close()
+                process.waitFor(5, TimeUnit.SECONDS)
+                process.destroy()
+            },
+        )
     }
 
     /** A confidential client (client credentials) against this server. */
@@ -57,15 +61,15 @@ object MockServer {
         clientId: String = CLIENT_ID,
         clientSecret: String? = CLIENT_SECRET,
         maxRetries: UInt? = 0u,
-        timeoutSeconds: Double? = 10.0,
+        timeout: Duration? = Duration.ofSeconds(10),
     ) = OAuthConfig(
         clientId = clientId,
         clientSecret = clientSecret,
         accountSid = ACCOUNT_SID,
         authToken = AUTH_TOKEN,
         baseUrl = url,
-        timeoutSeconds = timeoutSeconds,
         maxRetries = maxRetries,
+        timeout = timeout,
     )
 
     // No body: the server does not read one here, and an unread body can make it close the
@@ -74,8 +78,7 @@ object MockServer {
 
     fun configure(json: String) = post("/admin/config", json)
 
-    fun fault(endpoint: String, responsesJson: String) =
-        post("/admin/faults", """{"endpoint": "$endpoint", "responses": $responsesJson}""")
+    fun fault(endpoint: String, responsesJson: String) = post("/admin/faults", """{"endpoint": "$endpoint", "responses": $responsesJson}""")
 
     fun approve(userCode: String) = post("/admin/device/approve", """{"user_code": "$userCode"}""")
 
@@ -141,6 +144,6 @@ object MockServer {
     }
 
     fun readProperty(name: String): String = File(
-        System.getProperty(name) ?: error("system property $name is not set (run through mvn test)")
+        System.getProperty(name) ?: error("system property $name is not set (run through mvn test)"),
     ).readText()
 }

@@ -1,5 +1,7 @@
 // The Kotlin example of "People's tokens" in bindings/uniffi/README.md: UsersTest checks that
 // the README shows exactly the code between the markers, and runs it against the mock server.
+@file:Suppress("ktlint:standard:filename") // named after the README section it shows
+
 package twiliooauth
 
 // peoples-tokens:begin

@@ -12,6 +12,8 @@ import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.BeforeEach
 import org.junit.jupiter.api.DisplayName
 import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.assertThrows
+import java.time.Duration
 
 @DisplayName("TokenProvider")
 class ProviderTest {
@@ -37,14 +39,15 @@ class ProviderTest {
     }
 
     @Test
-    fun `cachedToken answers without I-O, before and after the first fetch`() = runBlocking {
+    fun `cached answers without I-O, before and after the first fetch`() = runBlocking {
         OAuthClient(MockServer.config()).use { client ->
             val provider = client.tokenProvider()
-            assertNull(provider.cachedToken())
+            assertNull(provider.cached())
             assertEquals(0, MockServer.requests("/v2/token"))
             val token = provider.token()
-            assertEquals(token.accessToken(), provider.cachedToken()?.accessToken())
             assertEquals(token.accessToken(), provider.cached()?.accessToken())
+            @Suppress("DEPRECATION")
+            assertEquals(token.accessToken(), provider.cached()?.accessToken(), "the former name still works")
             assertEquals(1, MockServer.requests("/v2/token"))
         }
     }
@@ -57,7 +60,7 @@ class ProviderTest {
             assertEquals(first, provider.accessToken())
             assertEquals(1, MockServer.requests("/v2/token"))
             provider.invalidate()
-            assertNull(provider.cachedToken())
+            assertNull(provider.cached())
             val second = provider.accessToken()
             assertNotEquals(first, second)
             assertEquals(2, MockServer.requests("/v2/token"))
@@ -97,11 +100,29 @@ class ProviderTest {
     @Test
     fun `an initial token from elsewhere is served while fresh`() = runBlocking {
         OAuthClient(MockServer.config()).use { client ->
-            val initial = Token("handed-over-access-token", 600.0)
+            val initial = Token("handed-over-access-token", expiresIn = Duration.ofMinutes(10))
             val provider = client.tokenProvider(initialToken = initial)
             assertEquals("handed-over-access-token", provider.accessToken())
-            assertNotNull(provider.cachedToken())
+            assertNotNull(provider.cached())
             assertEquals(0, MockServer.requests("/v2/token"))
+        }
+    }
+
+    @Test
+    fun `refreshAhead and expiryMargin are durations, checked by the core like every duration`() = runBlocking {
+        OAuthClient(MockServer.config()).use { client ->
+            // (Their effect on refreshing is the scenarios' business: users.json's refresh_ahead.)
+            client.tokenProvider(expiryMargin = Duration.ofSeconds(20), refreshAhead = Duration.ofMinutes(2)).use { provider ->
+                assertEquals(provider.token().accessToken(), provider.token().accessToken())
+                assertEquals(1, MockServer.requests("/v2/token"))
+            }
+            val e = assertThrows<TwilioOAuthException.Config> { client.tokenProvider(refreshAhead = Duration.ofDays(400)) }
+            assertTrue(e.description.contains("refresh_ahead must be a number of seconds from 0 to"), e.description)
+            val old = assertThrows<TwilioOAuthException.Config> { client.tokenProvider(expiryMarginSeconds = Double.NaN) }
+            assertTrue(old.description.contains("expiry_margin must be a number of seconds from 0 to"), old.description)
+            assertThrows<TwilioOAuthException.Config> {
+                client.tokenProvider(refreshAhead = Duration.ofSeconds(1), refreshAheadSeconds = 1.0)
+            }
         }
     }
 

@@ -3,18 +3,17 @@
 package twiliooauth
 
 // quick-start:begin
-import java.net.URI
-import java.net.http.HttpClient
-import java.net.http.HttpRequest
-import java.net.http.HttpResponse
 import kotlinx.coroutines.future.await
 import twiliooauth.OAuthClient
 import twiliooauth.OAuthConfig
 import twiliooauth.TwilioOAuthException
+import java.net.URI
+import java.net.http.HttpClient
+import java.net.http.HttpRequest
+import java.net.http.HttpResponse
 
 /** GETs a Twilio REST resource with an OAuth token; every call shares one cached token. */
-class TwilioApi(config: OAuthConfig, private val apiBase: String = "https://api.twilio.com") :
-    AutoCloseable {
+class TwilioApi(config: OAuthConfig, private val apiBase: String = "https://api.twilio.com") : AutoCloseable {
     private val client = OAuthClient(config)
     private val provider = client.tokenProvider()
     private val http = HttpClient.newHttpClient()
@@ -43,13 +42,9 @@ class TwilioApi(config: OAuthConfig, private val apiBase: String = "https://api.
 }
 
 /** The account's JSON, or why Twilio refused the token request. */
-suspend fun accountSummary(
-    config: OAuthConfig,
-    accountSid: String,
-    apiBase: String = "https://api.twilio.com",
-): String = try {
+suspend fun accountSummary(config: OAuthConfig, accountSid: String, apiBase: String = "https://api.twilio.com"): String = try {
     TwilioApi(config, apiBase).use { api -> api.get("/2010-04-01/Accounts/$accountSid.json") }
 } catch (e: TwilioOAuthException.Api) {
-    "Twilio refused the token request: HTTP ${e.status}, code ${e.code}: ${e.description}"
+    "Twilio refused the token request: HTTP ${e.status}, code ${e.code}: ${e.serverMessage}"
 }
 // quick-start:end

@@ -1,16 +1,5 @@
 package twiliooauth
 
-import java.io.File
-import java.math.BigDecimal
-import java.net.URI
-import java.net.URLDecoder
-import java.net.http.HttpClient
-import java.net.http.HttpRequest
-import java.net.http.HttpResponse
-import java.nio.charset.StandardCharsets
-import java.nio.file.Files
-import java.time.Duration
-import kotlin.math.floor
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
@@ -23,6 +12,17 @@ import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.DisplayName
 import org.junit.jupiter.api.DynamicTest
 import org.junit.jupiter.api.TestFactory
+import java.io.File
+import java.math.BigDecimal
+import java.net.URI
+import java.net.URLDecoder
+import java.net.http.HttpClient
+import java.net.http.HttpRequest
+import java.net.http.HttpResponse
+import java.nio.charset.StandardCharsets
+import java.nio.file.Files
+import java.time.Duration
+import kotlin.math.roundToLong
 
 /**
  * The language-independent scenarios of `tests/scenarios` (every `.json` file; see its README), run through
@@ -182,6 +182,7 @@ class ScenarioTest {
                     clientId = MockServer.PUBLIC_CLIENT_ID
                     clientSecret = null
                 }
+
                 "wrong_secret" -> clientSecret = "wrong-secret"
             }
             val v1 = spec.opt("v1_credentials") != false
@@ -196,8 +197,8 @@ class ScenarioTest {
                 accountSid = if (v1) MockServer.ACCOUNT_SID else null,
                 authToken = if (v1) MockServer.AUTH_TOKEN else null,
                 baseUrl = base,
-                timeoutSeconds = number(spec.opt("timeout")),
                 maxRetries = integer(spec.opt("max_retries"))?.toUInt(),
+                timeout = number(spec.opt("timeout"))?.let(::durationOf),
             )
         }
 
@@ -205,7 +206,9 @@ class ScenarioTest {
             fun one(token: Token) = Outcome.Tokens(listOf(token))
             return when (val op = call.getString("op")) {
                 "construct" -> Outcome.Built
+
                 "client_credentials" -> one(client.clientCredentials(scope = call.str("scope"), audience = call.str("audience")))
+
                 "create_oauth2_token" -> one(
                     client.createOauth2Token(
                         grantType = call.getString("grant_type"),
@@ -216,8 +219,11 @@ class ScenarioTest {
                         code = call.str("code"),
                     ),
                 )
+
                 "create_token" -> one(client.createToken(grantType = call.getString("grant_type")))
+
                 "create_device_code" -> Outcome.Device(client.createDeviceCode(call.strs("scopes"), call.strs("audiences")))
+
                 "device_flow" -> {
                     val device = client.createDeviceCode(call.strs("scopes"))
                     when (call.str("then")) {
@@ -226,13 +232,16 @@ class ScenarioTest {
                     }
                     one(client.pollDeviceToken(device))
                 }
+
                 "pkce_flow" -> one(pkce(client, call, right = call.str("verifier") != "wrong"))
+
                 "refresh_flow" -> {
                     val first = pkce(client, call, right = true)
                     val refreshToken = first.refreshToken()
                         ?: throw AssertionError("the code exchange gave no refresh token")
                     one(client.refresh(refreshToken))
                 }
+
                 "provider_concurrent" -> client.tokenProvider(scope = call.str("scope")).use { provider ->
                     val results = coroutineScope {
                         (1..call.getInt("callers")).map {
@@ -242,14 +251,17 @@ class ScenarioTest {
                     // All tokens, or the first caller's error.
                     Outcome.Tokens(results.map { it.getOrThrow() })
                 }
+
                 "provider_repeat" -> client.tokenProvider(scope = call.str("scope")).use { provider ->
                     Outcome.Tokens((1..call.getInt("calls")).map { provider.token() })
                 }
+
                 "provider_invalidate" -> client.tokenProvider(scope = call.str("scope")).use { provider ->
                     val first = provider.token()
                     provider.invalidate()
                     Outcome.Tokens(listOf(first, provider.token()))
                 }
+
                 "user_refresh_refused" -> {
                     val login = login(client, call)
                     client.refresh(login.refreshToken() ?: throw AssertionError("the login gave no refresh token"))
@@ -258,6 +270,7 @@ class ScenarioTest {
                         one(provider.token())
                     }
                 }
+
                 "user_refresh_cycles" -> {
                     val login = login(client, call)
                     client.tokenProvider(initialToken = login).use { provider ->
@@ -269,6 +282,7 @@ class ScenarioTest {
                         Outcome.Tokens(tokens)
                     }
                 }
+
                 "user_over_lifetimes" -> {
                     val login = login(client, call)
                     client.tokenProvider(initialToken = login).use { provider ->
@@ -284,10 +298,11 @@ class ScenarioTest {
                         Outcome.Tokens(tokens)
                     }
                 }
+
                 "user_no_later_expiry" -> {
                     val login = login(client, call)
                     val oldRefresh = login.refreshToken()
-                    client.tokenProvider(initialToken = login, refreshAheadSeconds = call.getDouble("refresh_ahead")).use { provider ->
+                    client.tokenProvider(initialToken = login, refreshAhead = durationOf(call.getDouble("refresh_ahead"))).use { provider ->
                         delay(call.getLong("wait_ms"))
                         MockServer.configure(call.getJSONObject("then_config").toString())
                         val t1 = provider.token()
@@ -312,6 +327,7 @@ class ScenarioTest {
                         Outcome.Tokens(listOf(t1, provider.token()))
                     }
                 }
+
                 "two_users_one_file_store" -> {
                     // A new private folder (0700): the file store refuses one others can write.
                     val dir = Files.createTempDirectory("twilio-oauth-scenario")
@@ -336,6 +352,7 @@ class ScenarioTest {
                         dir.toFile().deleteRecursively()
                     }
                 }
+
                 else -> throw AssertionError("unknown op $op")
             }
         }
@@ -377,12 +394,15 @@ class ScenarioTest {
 
         private fun secondsOf(d: Duration): Double = d.seconds + d.nano / 1e9
 
+        private fun durationOf(seconds: Double): Duration = Duration.ofNanos((seconds * 1e9).roundToLong())
+
         private fun checkOk(outcome: Outcome, want: JSONObject, problems: MutableList<String>) {
             fun check(ok: Boolean, what: () -> String) {
                 if (!ok) problems += what()
             }
             when (outcome) {
                 is Outcome.Built -> {}
+
                 is Outcome.Device -> {
                     val d = outcome.device
                     integer(want.opt("user_code_length"))?.let { n ->
@@ -392,6 +412,7 @@ class ScenarioTest {
                         check(d.interval().seconds == n) { "interval ${d.interval()}" }
                     }
                 }
+
                 is Outcome.Tokens -> {
                     val tokens = outcome.tokens
                     val t = tokens.last()
@@ -400,19 +421,28 @@ class ScenarioTest {
                         val v = want.get(key)
                         when (key) {
                             "token_type" -> check(t.tokenType() == v) { "token_type ${t.tokenType()}" }
+
                             "is_jwt" -> check(claims.isEmpty != v) { "is_jwt" }
+
                             "expires_in_min" -> check(secondsOf(t.expiresIn()) >= number(v)!!) { "expires_in ${t.expiresIn()}" }
+
                             "expires_in_max" -> check(secondsOf(t.expiresIn()) <= number(v)!!) { "expires_in ${t.expiresIn()}" }
+
                             "has_refresh_token" -> check((t.refreshToken() != null) == v) { "has_refresh_token" }
+
                             "has_id_token" -> check((t.idToken() != null) == v) { "has_id_token" }
+
                             "claims" -> {
                                 val wanted = v as JSONObject
                                 for (ck in wanted.keySet().sorted()) {
                                     check(sameJson(wanted.get(ck), claims.opt(ck))) { "claim $ck = ${claims.opt(ck)}" }
                                 }
                             }
+
                             "same_token_for_all" -> check(tokens.all { it.accessToken() == t.accessToken() }) { "same_token_for_all" }
+
                             "tokens_differ" -> check(tokens.first().accessToken() != t.accessToken()) { "tokens_differ" }
+
                             else -> problems += "unknown expectation $key"
                         }
                     }
@@ -429,20 +459,17 @@ class ScenarioTest {
             else -> a == b
         }
 
-        /** The fields an `ApiError` (or `RateLimitedError`, `LoginRequiredError`) carries. */
-        private class ApiFields(
-            val code: Long?,
-            val error: String?,
-            val message: String,
-            val moreInfo: String?,
-            val retryAfterSeconds: Double?,
-        )
+        /** The fields an `ApiError` (or `RateLimitedError`, `LoginRequiredError`) carries; `message` is the server's. */
+        private class ApiFields(val code: Long?, val error: String?, val message: String, val moreInfo: String?, val retryAfter: Duration?)
 
         private fun api(e: TwilioOAuthException): ApiFields? = when (e) {
-            is TwilioOAuthException.Api -> ApiFields(e.code, e.error, e.description, e.moreInfo, null)
-            is TwilioOAuthException.LoginRequired -> ApiFields(e.code, e.error, e.description, e.moreInfo, null)
+            is TwilioOAuthException.Api -> ApiFields(e.code, e.error, e.serverMessage, e.moreInfo, e.retryAfter)
+
+            is TwilioOAuthException.LoginRequired -> ApiFields(e.code, e.error, e.serverMessage, e.moreInfo, e.retryAfter)
+
             is TwilioOAuthException.RateLimited ->
-                ApiFields(e.code, e.error, e.description, e.moreInfo, e.retryAfterSeconds)
+                ApiFields(e.code, e.error, e.serverMessage, e.moreInfo, e.retryAfter)
+
             else -> null
         }
 
@@ -460,13 +487,21 @@ class ScenarioTest {
                 val v = want.get(key)
                 val ok = when (key) {
                     "kind" -> errorKind(e) == v
+
                     "status" -> status(e) == integer(v)
+
                     "code" -> api?.code == integer(v)
+
                     "error" -> api?.error == v
+
                     "message" -> api?.message == v
+
                     "message_contains" -> e.toString().contains(v as String)
+
                     "more_info" -> api?.moreInfo == v
-                    "retry_after" -> api?.retryAfterSeconds?.let { floor(it).toLong() } == integer(v)
+
+                    "retry_after" -> api?.retryAfter?.seconds == integer(v)
+
                     else -> {
                         problems += "unknown expectation error.$key"
                         continue

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.io.TempDir
 import java.nio.file.Path
+import java.time.Duration
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.atomic.AtomicInteger
 
@@ -113,7 +114,7 @@ class StoreTest {
     @Test
     fun `the built-in stores can be called from Kotlin directly`() = runBlocking {
         val store = memoryTokenStore()
-        store.save("k", Token("opaque-access", 60.0))
+        store.save("k", Token("opaque-access", expiresIn = Duration.ofSeconds(60)))
         assertEquals("opaque-access", store.load("k")?.accessToken())
         store.delete("k")
         assertEquals(null, store.load("k"))

@@ -1,8 +1,5 @@
 package twiliooauth
 
-import java.nio.file.Files
-import java.nio.file.Path
-import java.nio.file.attribute.PosixFilePermissions
 import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
@@ -21,6 +18,10 @@ import org.junit.jupiter.api.BeforeEach
 import org.junit.jupiter.api.DisplayName
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.io.TempDir
+import java.nio.file.Files
+import java.nio.file.Path
+import java.nio.file.attribute.PosixFilePermissions
+import java.time.Duration
 
 /** The error `block` throws, which must be a `T`. */
 private suspend inline fun <reified T : Throwable> failsWith(block: suspend () -> Unit): T {
@@ -66,47 +67,46 @@ class UsersTest {
     }
 
     @Test
-    fun `the README example serves a signed-in person across runs and asks a stranger to sign in`(@TempDir dir: Path) =
-        runBlocking {
-            val path = dir.resolve("tokens.json").toString()
-            OAuthClient(MockServer.config()).use { client ->
-                val login = MockServer.login(client)
-                val header = SignedInUser(client, "alice@example.com", fileTokenStore(path), login).use { it.authorization() }
-                assertEquals(login.authorizationHeader(), header)
-                // A later run finds Alice's login in the file; nobody ever signed Bob in.
-                SignedInUser(client, "alice@example.com", fileTokenStore(path)).use { assertEquals(header, it.authorization()) }
-                SignedInUser(client, "bob@example.com", fileTokenStore(path)).use { assertNull(it.authorization()) }
-            }
-            assertEquals(1, MockServer.requests("/v2/token"), "the code exchange only")
+    fun `the README example serves a signed-in person across runs and asks a stranger to sign in`(@TempDir dir: Path) = runBlocking {
+        val path = dir.resolve("tokens.json").toString()
+        OAuthClient(MockServer.config()).use { client ->
+            val login = MockServer.login(client)
+            val header = SignedInUser(client, "alice@example.com", fileTokenStore(path), login).use { it.authorization() }
+            assertEquals(login.authorizationHeader(), header)
+            // A later run finds Alice's login in the file; nobody ever signed Bob in.
+            SignedInUser(client, "alice@example.com", fileTokenStore(path)).use { assertEquals(header, it.authorization()) }
+            SignedInUser(client, "bob@example.com", fileTokenStore(path)).use { assertNull(it.authorization()) }
         }
+        assertEquals(1, MockServer.requests("/v2/token"), "the code exchange only")
+    }
 
     @Test
-    fun `a person's provider whose refresh token is refused throws LoginRequired and never asks for an app token`() =
-        runBlocking {
-            OAuthClient(MockServer.config()).use { client ->
-                val login = MockServer.login(client)
-                // Spends the login's refresh token: the provider's refresh will be a reuse.
-                client.refresh(login.refreshToken()!!)
-                client.tokenProvider(initialToken = login).use { provider ->
-                    assertEquals(Grant.USER, provider.grant())
-                    provider.invalidate()
-                    val e = failsWith<TwilioOAuthException.LoginRequired> { provider.token() }
-                    assertEquals(400.toUShort(), e.status)
-                    assertEquals(322403L, e.code)
-                    assertTrue(e.description.isNotEmpty())
-                    assertEquals("LoginRequiredError", errorKind(e))
-                    assertTrue(e.toString().startsWith("sign in again: HTTP 400"), e.toString())
-                    // It is an error of the tree like any other: one catch handles them all.
-                    val root: TwilioOAuthException = e
-                    assertTrue(root is Exception)
-                    assertEquals(1uL, provider.stats().failures)
-                }
+    fun `a person's provider whose refresh token is refused throws LoginRequired and never asks for an app token`() = runBlocking {
+        OAuthClient(MockServer.config()).use { client ->
+            val login = MockServer.login(client)
+            // Spends the login's refresh token: the provider's refresh will be a reuse.
+            client.refresh(login.refreshToken()!!)
+            client.tokenProvider(initialToken = login).use { provider ->
+                assertEquals(Grant.USER, provider.grant())
+                provider.invalidate()
+                val e = failsWith<TwilioOAuthException.LoginRequired> { provider.token() }
+                assertEquals(400, e.status)
+                assertEquals(322403L, e.code)
+                assertTrue(e.serverMessage.isNotEmpty())
+                assertEquals(e.toString(), e.message)
+                assertEquals("LoginRequiredError", errorKind(e))
+                assertTrue(e.toString().startsWith("sign in again: HTTP 400"), e.toString())
+                // It is an error of the tree like any other: one catch handles them all.
+                val root: TwilioOAuthException = e
+                assertTrue(root is Exception)
+                assertEquals(1uL, provider.stats().failures)
             }
-            assertEquals(listOf("authorization_code", "refresh_token", "refresh_token"), MockServer.grantTypes())
-            assertFalse("client_credentials" in MockServer.grantTypes(), "no app token was asked for")
-            assertEquals(1, stat("refresh_reuses"))
-            assertEquals(1, stat("grants_revoked"))
         }
+        assertEquals(listOf("authorization_code", "refresh_token", "refresh_token"), MockServer.grantTypes())
+        assertFalse("client_credentials" in MockServer.grantTypes(), "no app token was asked for")
+        assertEquals(1, stat("refresh_reuses"))
+        assertEquals(1, stat("grants_revoked"))
+    }
 
     @Test
     fun `a person's provider with no login to renew throws LoginRequired without a request`() = runBlocking {
@@ -118,7 +118,7 @@ class UsersTest {
                 provider.use {
                     assertEquals(Grant.USER, it.grant())
                     val e = failsWith<TwilioOAuthException.LoginRequired> { it.token() }
-                    assertEquals(401.toUShort(), e.status)
+                    assertEquals(401, e.status)
                     assertEquals("login_required", e.error)
                 }
             }
@@ -200,25 +200,24 @@ class UsersTest {
     }
 
     @Test
-    fun `cancelling the first caller leaves the shared fetch running for the others and its token installed`() =
-        runBlocking {
-            // Slow enough that the cancel lands while the request is on the wire.
-            MockServer.configure("""{"latency_ms": 1500}""")
-            OAuthClient(MockServer.config()).use { client ->
-                client.tokenProvider().use { provider ->
-                    val first = launch(Dispatchers.Default) { provider.token() }
-                    eventually("the fetch reached the server") { MockServer.requests("/v2/token") == 1 }
-                    val second = async(Dispatchers.Default, start = CoroutineStart.UNDISPATCHED) { provider.token() }
-                    first.cancelAndJoin()
-                    assertTrue(first.isCancelled)
-                    val token = second.await()
-                    assertEquals(token.accessToken(), provider.cachedToken()?.accessToken())
-                    assertEquals(token.accessToken(), provider.token().accessToken(), "the next call is a cache hit")
-                    assertEquals(1, MockServer.requests("/v2/token"))
-                    assertEquals(1uL, provider.stats().fetches)
-                }
+    fun `cancelling the first caller leaves the shared fetch running for the others and its token installed`() = runBlocking {
+        // Slow enough that the cancel lands while the request is on the wire.
+        MockServer.configure("""{"latency_ms": 1500}""")
+        OAuthClient(MockServer.config()).use { client ->
+            client.tokenProvider().use { provider ->
+                val first = launch(Dispatchers.Default) { provider.token() }
+                eventually("the fetch reached the server") { MockServer.requests("/v2/token") == 1 }
+                val second = async(Dispatchers.Default, start = CoroutineStart.UNDISPATCHED) { provider.token() }
+                first.cancelAndJoin()
+                assertTrue(first.isCancelled)
+                val token = second.await()
+                assertEquals(token.accessToken(), provider.cached()?.accessToken())
+                assertEquals(token.accessToken(), provider.token().accessToken(), "the next call is a cache hit")
+                assertEquals(1, MockServer.requests("/v2/token"))
+                assertEquals(1uL, provider.stats().fetches)
             }
         }
+    }
 
     @Test
     fun `a fetch whose only caller was cancelled still installs its token`() = runBlocking {
@@ -228,9 +227,9 @@ class UsersTest {
                 val only = launch(Dispatchers.Default) { provider.token() }
                 eventually("the fetch reached the server") { MockServer.requests("/v2/token") == 1 }
                 only.cancelAndJoin()
-                assertNull(provider.cachedToken(), "the answer is still on its way")
-                eventually("the token is installed with nobody waiting") { provider.cachedToken() != null }
-                val cached = provider.cachedToken()!!.accessToken()
+                assertNull(provider.cached(), "the answer is still on its way")
+                eventually("the token is installed with nobody waiting") { provider.cached() != null }
+                val cached = provider.cached()!!.accessToken()
                 assertEquals(cached, provider.token().accessToken())
                 assertEquals(1, MockServer.requests("/v2/token"))
                 assertEquals(1uL, provider.stats().fetches)
@@ -258,19 +257,18 @@ class UsersTest {
     }
 
     @Test
-    fun `a token folder others can write is refused, counted, and never breaks token acquisition`(@TempDir dir: Path) =
-        runBlocking {
-            val open = Files.createDirectory(dir.resolve("open"))
-            Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxrwxrwx"))
-            val store = fileTokenStore(open.resolve("tokens.json").toString())
-            failsWith<TwilioOAuthException.Store> { store.save("k", Token("opaque-access", 60.0)) }
-            OAuthClient(MockServer.config()).use { client ->
-                client.tokenProvider(store = store).use { provider ->
-                    assertTrue(provider.token().accessToken().isNotEmpty())
-                    assertTrue(provider.stats().storeErrors >= 1uL, "${provider.stats()}")
-                }
+    fun `a token folder others can write is refused, counted, and never breaks token acquisition`(@TempDir dir: Path) = runBlocking {
+        val open = Files.createDirectory(dir.resolve("open"))
+        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxrwxrwx"))
+        val store = fileTokenStore(open.resolve("tokens.json").toString())
+        failsWith<TwilioOAuthException.Store> { store.save("k", Token("opaque-access", expiresIn = Duration.ofSeconds(60))) }
+        OAuthClient(MockServer.config()).use { client ->
+            client.tokenProvider(store = store).use { provider ->
+                assertTrue(provider.token().accessToken().isNotEmpty())
+                assertTrue(provider.stats().storeErrors >= 1uL, "${provider.stats()}")
             }
-            assertFalse(Files.exists(open.resolve("tokens.json")), "nothing written where others can write")
-            assertEquals(1, MockServer.requests("/v2/token"))
         }
+        assertFalse(Files.exists(open.resolve("tokens.json")), "nothing written where others can write")
+        assertEquals(1, MockServer.requests("/v2/token"))
+    }
 }
