@@ -15,16 +15,9 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 uniffi=bindings/uniffi
-stage_start=$SECONDS
-
-step() {
-    local name=$1
-    shift
-    local start=$SECONDS
-    echo "== uniffi: $name"
-    "$@"
-    echo "== uniffi: $name took $((SECONDS - start)) s"
-}
+STEP_PREFIX=uniffi
+# shellcheck source=../../scripts/step.sh
+source scripts/step.sh
 
 ensure_maven() {
     if command -v mvn >/dev/null && command -v javac >/dev/null; then
@@ -123,4 +116,3 @@ step "redis-server" ensure_redis
 step "ktlint" ktlint
 step "kotlin tests" kotlin_tests
 step "swift sources are current" swift_freshness
-echo "== uniffi: stage took $((SECONDS - stage_start)) s"
