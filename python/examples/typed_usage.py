@@ -17,6 +17,7 @@ from twilio_oauth import (
     MemoryStore,
     OAuthClient,
     RateLimitedError,
+    RedisStore,
     Stats,
     Token,
     TokenProvider,
@@ -48,8 +49,9 @@ def describe(error: TwilioOAuthError) -> str:
     if isinstance(error, RateLimitedError):
         return f"rate limited, retry in {error.retry_after}s"
     if isinstance(error, ApiError):
-        return f"HTTP {error.status} code={error.code} error={error.error}: {error.message}"
-    return str(error)
+        # `message` is the human text (str(error)); `server_message` is the server's own words.
+        return f"HTTP {error.status} code={error.code} error={error.error}: {error.server_message}"
+    return error.message
 
 
 def sync_calls(client: OAuthClient) -> TokenProvider:
@@ -80,6 +82,9 @@ def sync_calls(client: OAuthClient) -> TokenProvider:
     device: DeviceAuthorization = client.create_device_code(["offline_access"])
     assert device.user_code and device.interval > 0
     assert isinstance(MemoryStore(), MemoryStore) and FileStore("/tmp/twilio-oauth-example.json").path
+    # No connection is made until the store is used (by a provider: token_provider(store=fleet)).
+    fleet = RedisStore("redis://127.0.0.1:6379/0", key_prefix="example:", encryption_key=bytes(32))
+    assert fleet.encrypted
     try:
         client.refresh("not-a-refresh-token")
     except TwilioOAuthError as e:

@@ -1,10 +1,12 @@
-"""One of N processes sharing a token through one FileStore: run as a script (by
-test_shared_file_store.py and by python/share_bench.py), never imported by the tests.
+"""One of N processes sharing a token through one FileStore or one Redis: run as a script (by
+test_shared_file_store.py, test_redis_store.py and python/share_bench.py), never imported by the
+tests.
 
     python share_worker.py '{"base_url": ..., "store_path": ..., "grant": "user", ...}'
 
-It builds ``token_provider(store=FileStore(store_path), ...)`` (a person's, found in the store by
-``account``, or the app's; without ``store_path``, the app's in memory, for comparison), waits
+It builds ``token_provider(store=FileStore(store_path), ...)`` (or, with ``redis_url``,
+``RedisStore(redis_url, encryption_key=...)``; a person's, found in the store by ``account``, or
+the app's; without either, the app's in memory, for comparison), waits
 for ``start_at`` (a wall-clock time, so that every process starts together), then calls
 ``token()`` every ``interval`` seconds for ``seconds`` seconds, checking each token the moment it
 is returned. It prints one JSON line: calls, errors, expired tokens, distinct tokens, the
@@ -20,7 +22,7 @@ import sys
 import time
 from typing import Any
 
-from twilio_oauth import FileStore, OAuthClient, TwilioOAuthError
+from twilio_oauth import FileStore, OAuthClient, RedisStore, TwilioOAuthError
 
 
 def run(spec: dict[str, Any]) -> dict[str, Any]:
@@ -31,9 +33,14 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         timeout=10,
         max_retries=0,
     )
-    store_path = spec.get("store_path")
+    store_path, redis_url = spec.get("store_path"), spec.get("redis_url")
+    store: FileStore | RedisStore | None = None
+    if store_path is not None:
+        store = FileStore(store_path)
+    elif redis_url is not None:
+        store = RedisStore(redis_url, encryption_key=spec.get("encryption_key"))
     provider = client.token_provider(
-        store=None if store_path is None else FileStore(store_path),
+        store=store,
         account=spec.get("account"),
         grant=spec["grant"],
         refresh_ahead=spec.get("refresh_ahead"),

@@ -6,6 +6,7 @@ import builtins
 import pickle
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -106,14 +107,19 @@ def test_a_twilio_error_body_becomes_api_error_with_its_fields(client: OAuthClie
         client.client_credentials()
     e = caught.value
     assert type(e) is ApiError
-    assert (e.status, e.code, e.message, e.more_info) == (
+    assert (e.status, e.code, e.server_message, e.more_info) == (
         401,
         20003,
         "Authenticate",
         "https://www.twilio.com/docs/errors/20003",
     )
-    assert e.error is None and e.retry_after is None
-    assert "20003" in str(e)
+    assert e.error is None and e.retry_after is None and e.excerpt is None
+    # One meaning of `message` for every error: the human text, what str() shows.
+    assert (
+        e.message
+        == str(e)
+        == "HTTP 401, code 20003: Authenticate (see https://www.twilio.com/docs/errors/20003)"
+    )
 
 
 async def test_an_rfc6749_error_body_becomes_api_error_async(client: OAuthClient, mock: MockServer) -> None:
@@ -123,11 +129,12 @@ async def test_an_rfc6749_error_body_becomes_api_error_async(client: OAuthClient
     )
     with pytest.raises(ApiError) as caught:
         await client.exchange_code_async("some-code", redirect_uri="http://localhost/cb")
-    assert (caught.value.status, caught.value.error, caught.value.message) == (
+    assert (caught.value.status, caught.value.error, caught.value.server_message) == (
         400,
         "invalid_grant",
         "bad code",
     )
+    assert caught.value.message == str(caught.value) and "bad code" in caught.value.message
 
 
 def test_wrong_credentials_are_an_api_error(mock: MockServer) -> None:
@@ -155,7 +162,7 @@ def test_device_denied_is_access_denied(client: OAuthClient, mock: MockServer) -
     mock.deny(device.user_code)
     with pytest.raises(AccessDeniedError) as caught:
         client.poll_device_token(device)
-    assert caught.value.message
+    assert caught.value.message == str(caught.value) and caught.value.server_message is None
 
 
 def test_a_device_code_that_expires_is_expired_token(client: OAuthClient, mock: MockServer) -> None:
@@ -268,32 +275,128 @@ def test_errors_pickle_with_their_fields(client: OAuthClient, mock: MockServer) 
     again = pickle.loads(pickle.dumps(caught.value))
     assert type(again) is RateLimitedError
     assert (again.status, again.retry_after, str(again)) == (429, 3.0, str(caught.value))
+    assert (again.message, again.server_message) == (caught.value.message, caught.value.server_message)
+
+
+def panic_hook(name: str) -> Any:
+    """A test hook of the wheel: CI builds it with the `test-hooks` feature, so it must be there."""
+    native = twilio_oauth._native
+    assert hasattr(native, name), f"the wheel was built without the test-hooks feature (no {name})"
+    return getattr(native, name)
+
+
+def assert_is_a_caught_panic(error: TwilioOAuthError) -> None:
+    assert type(error) is TwilioOAuthError
+    assert "panic inside twilio-oauth" in str(error) and "deliberate panic" in str(error)
+    assert error.message == str(error) and error.status is None and error.server_message is None
 
 
 def test_a_panic_inside_the_core_is_a_twilio_oauth_error() -> None:
-    native = twilio_oauth._native
-    if not hasattr(native, "_panic_for_test"):
-        pytest.skip("the wheel was built without the test-hooks feature")
     with pytest.raises(TwilioOAuthError) as caught:
-        native._panic_for_test()
-    assert type(caught.value) is TwilioOAuthError
-    assert "panic" in str(caught.value)
+        panic_hook("_panic_for_test")()
+    assert_is_a_caught_panic(caught.value)
 
 
 async def test_a_panic_inside_the_core_is_a_twilio_oauth_error_async() -> None:
-    native = twilio_oauth._native
-    if not hasattr(native, "_panic_for_test_async"):
-        pytest.skip("the wheel was built without the test-hooks feature")
     with pytest.raises(TwilioOAuthError) as caught:
-        await native._panic_for_test_async()
-    assert type(caught.value) is TwilioOAuthError
+        await panic_hook("_panic_for_test_async")()
+    assert_is_a_caught_panic(caught.value)
+
+
+def test_a_panic_in_a_synchronous_call_is_a_twilio_oauth_error() -> None:
+    with pytest.raises(TwilioOAuthError) as caught:
+        panic_hook("_panic_for_test_sync")()
+    assert_is_a_caught_panic(caught.value)
 
 
 def test_users_can_raise_and_catch_the_classes_themselves() -> None:
     with pytest.raises(TwilioOAuthError) as caught:
         raise ApiError("made by hand")
-    assert str(caught.value) == "made by hand"
+    assert str(caught.value) == caught.value.message == "made by hand"
     assert caught.value.status is None and caught.value.code is None
+    assert caught.value.server_message is None
+
+
+def test_a_subclass_that_sets_its_own_message_keeps_it() -> None:
+    class AppError(ApiError):
+        def __init__(self, message: str) -> None:
+            super().__init__(f"app: {message}")
+            self.message = message
+
+    e = AppError("quota")
+    assert (e.message, str(e)) == ("quota", "app: quota")
+    again = pickle.loads(pickle.dumps(ApiError("pickled")))
+    assert again.message == "pickled"
+
+
+def every_kind_raised(
+    client: OAuthClient, public_client: OAuthClient, mock: MockServer
+) -> list[TwilioOAuthError]:
+    """One real error of as many kinds as a client can meet, each raised by the core."""
+    raised: list[TwilioOAuthError] = []
+
+    def catch(call: Any) -> None:
+        try:
+            call()
+        except TwilioOAuthError as e:
+            raised.append(e)
+        else:
+            raise AssertionError(f"{call} did not raise")
+
+    catch(lambda: OAuthClient(client_id="OQ123"))
+    catch(lambda: Token("", 60))
+    mock.fault(
+        "/v2/token", {"status": 401, "body": {"code": 20003, "message": "Authenticate", "status": 401}}
+    )
+    catch(client.client_credentials)
+    mock.fault("/v2/token", {"status": 429, "headers": {"Retry-After": "2"}})
+    catch(client.client_credentials)
+    mock.fault("/v2/token", {"status": 200, "body": "<html>maintenance</html>"})
+    catch(client.client_credentials)
+    catch(lambda: Token.from_json("{not json"))
+    catch(lambda: public_client.token_provider(grant="user").token())
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}"
+    catch(OAuthClient(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, base_url=closed).client_credentials)
+    mock.config(latency_ms=2000)
+    slow = OAuthClient(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, base_url=mock.url, timeout=0.2)
+    catch(slow.client_credentials)
+    mock.config(latency_ms=0)
+    cancel = twilio_oauth.CancellationToken()
+    cancel.cancel()
+    device = client.create_device_code(["offline_access"])
+    catch(lambda: client.poll_device_token(device, cancel=cancel))
+    return raised
+
+
+def test_every_raised_error_has_message_equal_to_its_text_and_the_server_words_apart(
+    client: OAuthClient, public_client: OAuthClient, mock: MockServer
+) -> None:
+    raised = every_kind_raised(client, public_client, mock)
+    kinds = [type(e).__name__ for e in raised]
+    assert kinds == [
+        "ConfigError",
+        "ConfigError",
+        "ApiError",
+        "RateLimitedError",
+        "InvalidResponseError",
+        "StoreError",
+        "LoginRequiredError",
+        "TransportError",
+        "TimeoutError",
+        "CancelledError",
+    ]
+    for e in raised:
+        assert e.message == str(e) and e.message, kinds
+        assert e.args == (e.message,)
+        if isinstance(e, ApiError):
+            assert e.server_message and e.server_message in e.message
+        else:
+            assert e.server_message is None
+    api, limited = raised[2], raised[3]
+    assert api.server_message == "Authenticate" and api.status == 401
+    assert limited.retry_after == 2.0 and limited.status == 429
 
 
 def test_config_errors_do_not_echo_secrets() -> None:

@@ -206,3 +206,59 @@ def test_awaitables_work_on_a_loop_that_cannot_watch_sockets(client: OAuthClient
         loop.close()
     assert distinct == 1 and token
     assert mock.requests("/v2/token") == 1
+
+
+def test_a_cached_header_is_converted_once_per_token_and_follows_every_new_token(
+    client: OAuthClient, mock: MockServer
+) -> None:
+    provider = client.token_provider()
+    header = provider.authorization_header()
+    # The same str object while the token is the same one: nothing is converted per call.
+    assert provider.authorization_header() is header
+    assert provider.access_token() is provider.access_token()
+    assert provider.token() is provider.token()
+    assert header == f"Bearer {provider.token().access_token}"
+    # A new token (after invalidate(), after a 401) is what the next call shows.
+    provider.invalidate()
+    after_invalidate = provider.authorization_header()
+    assert after_invalidate != header
+    assert (
+        after_invalidate
+        == f"Bearer {provider.token().access_token}"
+        == provider.token().authorization_header()
+    )
+    fresh = provider.token_after_unauthorized(provider.access_token())
+    assert provider.authorization_header() == f"Bearer {fresh.access_token}" != after_invalidate
+    assert provider.access_token() == fresh.access_token
+    assert mock.requests("/v2/token") == 3
+
+
+async def test_a_cached_header_is_shared_by_the_async_twins(client: OAuthClient, mock: MockServer) -> None:
+    provider = client.token_provider()
+    header = await provider.authorization_header_async()
+    assert await provider.authorization_header_async() is provider.authorization_header()
+    assert header == provider.authorization_header()
+    assert await provider.access_token_async() is provider.access_token()
+    assert await provider.token_async() is provider.token()
+
+
+def test_a_cached_header_never_outlives_its_token_across_short_lifetimes(
+    client: OAuthClient, mock: MockServer
+) -> None:
+    mock.config(token_lifetime_secs=2)
+    provider = client.token_provider()
+    headers: list[str] = []
+    started = time.monotonic()
+    while time.monotonic() - started < 2 * provider.token().lifetime + 0.5:
+        before = provider.token()
+        header = provider.authorization_header()
+        after = provider.token()
+        # The header is the one of the token the core hands out at that moment (a background
+        # refresh may install the next one in between), never the one of an older token.
+        assert header in (before.authorization_header(), after.authorization_header())
+        assert not before.is_expired() and not after.is_expired()
+        if not headers or headers[-1] != header:
+            headers.append(header)
+        time.sleep(0.002)
+    assert len(headers) >= 3 and len(set(headers)) == len(headers)
+    assert mock.account_status(provider.authorization_header()) == 200

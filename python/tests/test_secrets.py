@@ -56,7 +56,9 @@ def test_error_messages_never_show_a_secret(client: OAuthClient, mock: MockServe
     with pytest.raises(ApiError) as caught:
         client.refresh("refresh-token-that-must-stay-secret")
     e = caught.value
-    text = shown(e) + " ".join(str(getattr(e, a)) for a in ("message", "error", "more_info", "excerpt"))
+    text = shown(e) + " ".join(
+        str(getattr(e, a)) for a in ("message", "server_message", "error", "more_info", "excerpt")
+    )
     assert_no_secret(text, "refresh-token-that-must-stay-secret", token.access_token)
 
 

@@ -45,7 +45,8 @@ def test_a_refused_refresh_raises_login_required_and_never_asks_for_an_app_token
     e = caught.value
     assert isinstance(e, ApiError) and isinstance(e, TwilioOAuthError)
     assert (e.status, e.code) == (400, 322403)
-    assert e.message and "invalid_grant" in e.message
+    assert e.server_message and "invalid_grant" in e.server_message
+    assert e.message == str(e) and e.server_message in e.message
     assert_no_secret(str(e), person.refresh_token, person.access_token)
     assert mock.grant_types() == ["authorization_code", "refresh_token", "refresh_token"]
     assert "client_credentials" not in mock.grant_types()

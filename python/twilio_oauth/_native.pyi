@@ -25,6 +25,7 @@ __all__ = [
     "MemoryStore",
     "OAuthClient",
     "RateLimitedError",
+    "RedisStore",
     "Stats",
     "StoreError",
     "TimeoutError",
@@ -38,15 +39,24 @@ __all__ = [
 # ---- errors -------------------------------------------------------------------------------
 
 class TwilioOAuthError(Exception):
-    """The root of every error raised by twilio_oauth."""
+    """The root of every error raised by twilio_oauth.
+
+    ``message`` is the human text (what ``str(err)`` shows); ``server_message`` is the server's
+    own words (API errors). The other fields are ``None`` when a kind does not have them.
+    """
 
     status: int | None
     code: int | None
     error: str | None
-    message: str | None
+    server_message: str | None
     more_info: str | None
     retry_after: float | None
     excerpt: str | None
+    @property
+    def message(self) -> str:
+        """The human text: what ``str(err)`` shows."""
+    @message.setter
+    def message(self, value: str) -> None: ...
 
 class ConfigError(TwilioOAuthError): ...
 class ApiError(TwilioOAuthError): ...
@@ -174,6 +184,25 @@ class FileStore:
     def __new__(cls, path: str | os.PathLike[str]) -> FileStore: ...
     @property
     def path(self) -> str: ...
+    def keys(self) -> list[str]: ...
+    def load(self, key: str) -> Token | None: ...
+    def save(self, key: str, token: Token) -> None: ...
+    def delete(self, key: str) -> None: ...
+
+@final
+class RedisStore:
+    """Keeps tokens in Redis (or Valkey), shared by a fleet: one token request per lifetime.
+
+    Values are encrypted with AES-256-GCM under ``encryption_key`` (32 bytes, or their base64
+    text; ``None`` reads ``TWILIO_OAUTH_ENCRYPTION_KEY``). Without a key, tokens are stored in
+    the clear: bearer tokens that anyone who can read the Redis database can use.
+    """
+
+    def __new__(
+        cls, url: str, *, key_prefix: str = "twilio-oauth:", encryption_key: bytes | str | None = None
+    ) -> RedisStore: ...
+    @property
+    def encrypted(self) -> bool: ...
     def keys(self) -> list[str]: ...
     def load(self, key: str) -> Token | None: ...
     def save(self, key: str, token: Token) -> None: ...
@@ -313,7 +342,7 @@ class OAuthClient:
         *,
         scope: str | None = None,
         audience: str | None = None,
-        store: MemoryStore | FileStore | TokenStore | None = None,
+        store: MemoryStore | FileStore | RedisStore | TokenStore | None = None,
         refresh_ahead: float | None = None,
         expiry_margin: float | None = None,
         initial_token: Token | None = None,

@@ -10,6 +10,10 @@
 //!
 //! Loops without `add_reader` (Windows' proactor loop) fall back to pyo3-async-runtimes.
 //!
+//! The core's `runtime::guard` (which runs the call, turns a panic into an error and honours
+//! cancellation) is a Rust future: it does not replace this, which is about who completes the
+//! asyncio future, and on which thread.
+//!
 //! Each waker belongs to the process that made it: a child created by `fork()` never uses the
 //! parent's sockets (it would read the parent's wake-up bytes, and the parent's loop would
 //! then wait forever), it makes its own.
@@ -25,7 +29,6 @@ use pyo3::exceptions::PyNotImplementedError;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use tokio::task::AbortHandle;
 
 /// Turns a finished future's output into the Python value (or exception) to set.
 pub(crate) type Deliver =
@@ -112,18 +115,6 @@ fn settle(py: Python<'_>, delivery: Delivery) {
     }
 }
 
-/// Aborts the Rust task when its asyncio future is done (cancelled; after a normal
-/// completion the task has already ended and this does nothing).
-#[pyclass(frozen, module = "twilio_oauth._native")]
-struct AbortOnDone(AbortHandle);
-
-#[pymethods]
-impl AbortOnDone {
-    fn __call__(&self, _future: &Bound<'_, PyAny>) {
-        self.0.abort();
-    }
-}
-
 /// The inbox of `event_loop`, created on first use; `None` when the loop cannot watch a
 /// socket.
 pub(crate) fn inbox_for(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> Option<Arc<Inbox>> {
@@ -188,10 +179,12 @@ fn try_inbox_for(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Opti
     Ok(Some(waker.get().inbox.clone()))
 }
 
-/// A future on `event_loop` (the running loop), settled through `inbox` with what `fut`
-/// gives; cancelling it aborts `fut`.
+/// A future on `event_loop` (the running loop), settled through `inbox` with what `fut` gives.
+/// `fut` runs to its end on the core's runtime (the caller cancels it through the core's
+/// guard and its cancellation token, never by dropping it).
 pub(crate) fn spawn<'py, F>(
     py: Python<'py>,
+    runtime: &'static tokio::runtime::Runtime,
     event_loop: &Bound<'py, PyAny>,
     inbox: Arc<Inbox>,
     fut: F,
@@ -199,19 +192,14 @@ pub(crate) fn spawn<'py, F>(
 where
     F: std::future::Future<Output = Deliver> + Send + 'static,
 {
-    let runtime = twilio_oauth::blocking::runtime().map_err(|e| crate::errors::to_pyerr(py, &e))?;
     let future = event_loop.call_method0(intern!(py, "create_future"))?;
     let target = future.clone().unbind();
-    let task = runtime.spawn(async move {
+    runtime.spawn(async move {
         let deliver = fut.await;
         inbox.push(Delivery {
             future: target,
             deliver,
         });
     });
-    future.call_method1(
-        intern!(py, "add_done_callback"),
-        (AbortOnDone(task.abort_handle()),),
-    )?;
     Ok(future)
 }

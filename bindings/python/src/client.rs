@@ -13,7 +13,7 @@ use crate::errors::{config_error, to_pyerr};
 use crate::provider::PyTokenProvider;
 use crate::store::to_store;
 use crate::types::{PyAuthorizationRequest, PyCancellationToken, PyDeviceAuthorization, PyToken};
-use crate::wait::{awaitable, wait};
+use crate::wait::{awaitable, call, wait};
 
 /// Configuration of a Twilio OAuth app, and the calls to Twilio's OAuth endpoints.
 #[pyclass(frozen, module = "twilio_oauth", name = "OAuthClient")]
@@ -42,20 +42,21 @@ impl Options {
                 })
             })
             .transpose()?;
-        OAuthClient::from_options(ClientOptions {
-            client_id: self.client_id,
-            client_secret: self.client_secret,
-            account_sid: self.account_sid,
-            auth_token: self.auth_token,
-            base_url: self.base_url,
-            timeout: self.timeout,
-            max_retries,
-            language: Some("python".into()),
-            from_env: true,
-            ..ClientOptions::default()
+        call(py, || {
+            OAuthClient::from_options(ClientOptions {
+                client_id: self.client_id,
+                client_secret: self.client_secret,
+                account_sid: self.account_sid,
+                auth_token: self.auth_token,
+                base_url: self.base_url,
+                timeout: self.timeout,
+                max_retries,
+                language: Some("python".into()),
+                from_env: true,
+                ..ClientOptions::default()
+            })
+            .map(PyOAuthClient)
         })
-        .map(PyOAuthClient)
-        .map_err(|e| to_pyerr(py, &e))
     }
 }
 
@@ -396,10 +397,11 @@ impl PyOAuthClient {
         scope: Option<&str>,
         state: Option<&str>,
     ) -> PyResult<PyAuthorizationRequest> {
-        self.0
-            .authorization_url(redirect_uri, scope, state)
-            .map(PyAuthorizationRequest)
-            .map_err(|e| to_pyerr(py, &e))
+        call(py, || {
+            self.0
+                .authorization_url(redirect_uri, scope, state)
+                .map(PyAuthorizationRequest)
+        })
     }
 
     /// Polls for the device token until the user approves (RFC 8628), honouring `interval` and
@@ -488,6 +490,8 @@ impl PyOAuthClient {
             account,
             grant,
         };
-        Ok(PyTokenProvider(self.0.token_provider(options)))
+        call(py, || {
+            Ok(PyTokenProvider::new(self.0.token_provider(options)))
+        })
     }
 }

@@ -40,6 +40,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::PyCancellationToken>()?;
     m.add_class::<store::PyMemoryStore>()?;
     m.add_class::<store::PyFileStore>()?;
+    m.add_class::<store::PyRedisStore>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     #[cfg(feature = "test-hooks")]
     {
@@ -48,6 +49,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.as_any().setattr("_panic_for_test", hook)?;
         let hook = wrap_pyfunction!(test_hooks::_panic_for_test_async, m)?;
         m.as_any().setattr("_panic_for_test_async", hook)?;
+        let hook = wrap_pyfunction!(test_hooks::_panic_for_test_sync, m)?;
+        m.as_any().setattr("_panic_for_test_sync", hook)?;
         let hook = wrap_pyfunction!(test_hooks::_calls_into_python_for_test, m)?;
         m.as_any().setattr("_calls_into_python_for_test", hook)?;
     }
@@ -58,18 +61,30 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
 mod test_hooks {
     use pyo3::prelude::*;
 
-    use crate::wait::{awaitable, wait};
+    use crate::wait::{awaitable, call, wait};
 
-    /// Panics inside the core (sync): must raise `TwilioOAuthError`.
+    /// Panics inside the core, waited for with the GIL released: must raise
+    /// `TwilioOAuthError`.
     #[pyfunction]
     pub(crate) fn _panic_for_test(py: Python<'_>) -> PyResult<()> {
-        wait(py, twilio_oauth::blocking::panic_for_test())
+        wait(py, twilio_oauth::runtime::panic_for_test())
     }
 
-    /// Panics inside the core (async): must raise `TwilioOAuthError`.
+    /// Panics inside the core (async, through the core's guard): must raise
+    /// `TwilioOAuthError`.
     #[pyfunction]
     pub(crate) fn _panic_for_test_async(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
-        awaitable(py, twilio_oauth::blocking::panic_for_test())
+        awaitable(py, twilio_oauth::runtime::panic_for_test())
+    }
+
+    /// Panics in a synchronous call on the caller's thread (the path of cache hits and
+    /// constructors, through the core's `guard_sync`): must raise `TwilioOAuthError`.
+    #[pyfunction]
+    #[allow(clippy::panic)]
+    pub(crate) fn _panic_for_test_sync(py: Python<'_>) -> PyResult<()> {
+        call(py, || -> twilio_oauth::Result<()> {
+            panic!("test hook: deliberate panic in a synchronous call")
+        })
     }
 
     /// How many calls of runtime threads into Python (stores, log records) are under way.

@@ -64,7 +64,7 @@ fn _interpreter_exiting(py: Python<'_>) {
 /// under way (which would hold its exit for `EXIT_WAIT`) and the parent's event-loop wakers.
 #[pyfunction]
 fn _after_fork_in_child(py: Python<'_>) -> PyResult<()> {
-    twilio_oauth::blocking::after_fork_in_child();
+    twilio_oauth::runtime::after_fork_in_child();
     IN_FLIGHT.store(0, Ordering::SeqCst);
     #[cfg(unix)]
     crate::asyncio::after_fork_in_child(py)?;

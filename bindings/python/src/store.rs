@@ -1,5 +1,6 @@
-//! Token stores: the built-in `MemoryStore` and `FileStore`, and any Python object with
-//! `load(key)`, `save(key, token)` and `delete(key)` as a core `TokenStore`.
+//! Token stores: the built-in `MemoryStore`, `FileStore` and `RedisStore` (handed to the core
+//! as themselves, so their locks work), and any Python object with `load(key)`,
+//! `save(key, token)` and `delete(key)` as a core `TokenStore`.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -7,12 +8,13 @@ use std::sync::Arc;
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::PyString;
-use twilio_oauth::{Error, FileStore, MemoryStore, Token, TokenStore};
+use pyo3::types::{IntoPyDict, PyByteArray, PyBytes, PyString};
+use twilio_oauth::{Error, FileStore, MemoryStore, RedisOptions, RedisStore, Token, TokenStore};
 
 use crate::convert::quote;
+use crate::errors::config_error;
 use crate::types::PyToken;
-use crate::wait::wait;
+use crate::wait::{call, wait};
 
 /// Keeps tokens in memory (the default store).
 #[pyclass(frozen, module = "twilio_oauth", name = "MemoryStore")]
@@ -24,6 +26,16 @@ pub(crate) struct PyMemoryStore(Arc<MemoryStore>);
 /// refresh token twice.
 #[pyclass(frozen, module = "twilio_oauth", name = "FileStore")]
 pub(crate) struct PyFileStore(Arc<FileStore>);
+
+/// Keeps tokens in Redis (or Valkey), shared by every process of a fleet: around a fetch a
+/// provider takes the key's fleet-wide lock and re-reads Redis, so the whole fleet makes one
+/// token request per lifetime and sends a refresh token once. The in-process cache stays in
+/// front (a cache hit never touches Redis); Redis down or slow (300 ms per call) only makes
+/// each process carry on alone, counted in `stats().store_errors`. Values are encrypted with
+/// AES-256-GCM under `encryption_key` (or the base64 key in `TWILIO_OAUTH_ENCRYPTION_KEY`);
+/// without one, tokens are stored in the clear.
+#[pyclass(frozen, module = "twilio_oauth", name = "RedisStore")]
+pub(crate) struct PyRedisStore(Arc<RedisStore>);
 
 fn load(py: Python<'_>, store: Arc<dyn TokenStore>, key: String) -> PyResult<Option<PyToken>> {
     wait(py, async move { store.load(&key).await }).map(|t| t.map(PyToken))
@@ -81,7 +93,7 @@ impl PyFileStore {
     /// file of this version (it is left untouched).
     fn keys(&self, py: Python<'_>) -> PyResult<Vec<String>> {
         let store = self.0.clone();
-        py.detach(move || store.keys())
+        py.detach(move || twilio_oauth::runtime::guard_sync(|| store.keys()))
             .map_err(|e| crate::errors::to_pyerr(py, &e))
     }
 
@@ -105,6 +117,96 @@ impl PyFileStore {
             "<FileStore path={}>",
             quote(&self.0.path().to_string_lossy())
         )
+    }
+}
+
+/// The `encryption_key` argument: bytes (or a bytearray) as they are, a str as base64.
+fn encryption_key(py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+    if let Ok(bytes) = key.cast::<PyBytes>() {
+        return Ok(bytes.as_bytes().to_vec());
+    }
+    if let Ok(bytes) = key.cast::<PyByteArray>() {
+        return Ok(bytes.to_vec());
+    }
+    if key.is_instance_of::<PyString>() {
+        let decoded = py
+            .import("base64")?
+            .call_method(
+                "b64decode",
+                (key,),
+                Some(&[("validate", true)].into_py_dict(py)?),
+            )
+            .map_err(|_| config_error(py, "encryption_key is not base64"))?;
+        return Ok(decoded.cast_into::<PyBytes>()?.as_bytes().to_vec());
+    }
+    Err(PyTypeError::new_err(format!(
+        "encryption_key must be bytes (32 of them) or a base64 str, not {}",
+        key.get_type()
+            .name()
+            .map_or_else(|_| "?".into(), |n| n.to_string())
+    )))
+}
+
+#[pymethods]
+impl PyRedisStore {
+    /// A store on `url` (`redis://[user:password@]host[:port][/db]`, `rediss://` for TLS); every
+    /// key starts with `key_prefix`. `encryption_key`: 32 bytes, or their base64 text; `None`
+    /// reads `TWILIO_OAUTH_ENCRYPTION_KEY`. No connection is made here (the first call
+    /// connects); a malformed URL or key is a `ConfigError`.
+    #[new]
+    #[pyo3(
+        signature = (url, *, key_prefix = twilio_oauth::DEFAULT_KEY_PREFIX.to_owned(), encryption_key = None),
+        text_signature = "(url, *, key_prefix='twilio-oauth:', encryption_key=None)"
+    )]
+    fn new(
+        py: Python<'_>,
+        url: &str,
+        key_prefix: String,
+        encryption_key: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let encryption_key = encryption_key
+            .filter(|k| !k.is_none())
+            .map(|k| self::encryption_key(py, k))
+            .transpose()?;
+        let options = RedisOptions {
+            key_prefix,
+            encryption_key,
+            ..RedisOptions::default()
+        };
+        call(py, || RedisStore::connect(url, options)).map(|s| Self(Arc::new(s)))
+    }
+
+    /// True when values are encrypted (a key was given or found in the environment).
+    #[getter]
+    fn encrypted(&self) -> bool {
+        self.0.is_encrypted()
+    }
+
+    /// The keys of the tokens stored under this prefix (values this store cannot read, such
+    /// as ones encrypted under another key, are left out).
+    fn keys(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        let store = self.0.clone();
+        wait(py, async move { store.keys().await })
+    }
+
+    /// The token saved under `key`, if any (`None` for a value this store cannot read).
+    fn load(&self, py: Python<'_>, key: String) -> PyResult<Option<PyToken>> {
+        load(py, self.0.clone(), key)
+    }
+
+    /// Saves `token` under `key` (expiring with it).
+    fn save(&self, py: Python<'_>, key: String, token: PyRef<'_, PyToken>) -> PyResult<()> {
+        save(py, self.0.clone(), key, token.0.clone())
+    }
+
+    /// Forgets `key`.
+    fn delete(&self, py: Python<'_>, key: String) -> PyResult<()> {
+        delete(py, self.0.clone(), key)
+    }
+
+    fn __repr__(&self) -> String {
+        // The core's Debug: the URL without its password, the prefix, whether it encrypts.
+        format!("<{:?}>", self.0)
     }
 }
 
@@ -203,6 +305,9 @@ pub(crate) fn to_store(object: &Bound<'_, PyAny>) -> PyResult<Arc<dyn TokenStore
     if let Ok(file) = object.cast::<PyFileStore>() {
         return Ok(file.get().0.clone());
     }
+    if let Ok(redis) = object.cast::<PyRedisStore>() {
+        return Ok(redis.get().0.clone());
+    }
     let type_name = object
         .get_type()
         .name()
@@ -214,7 +319,7 @@ pub(crate) fn to_store(object: &Bound<'_, PyAny>) -> PyResult<Arc<dyn TokenStore
             .unwrap_or(false);
         if !callable {
             return Err(PyTypeError::new_err(format!(
-                "store must be a MemoryStore, a FileStore or an object with load(key), save(key, token) and delete(key) methods; {type_name} has no {method}()"
+                "store must be a MemoryStore, a FileStore, a RedisStore or an object with load(key), save(key, token) and delete(key) methods; {type_name} has no {method}()"
             )));
         }
     }

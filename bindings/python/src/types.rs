@@ -6,7 +6,7 @@ use pyo3::types::PyDict;
 use twilio_oauth::{AuthorizationRequest, DeviceAuthorization, Stats, Token};
 
 use crate::convert::{datetime, json_object, quote};
-use crate::errors::to_pyerr;
+use crate::wait::call;
 
 /// An access token with its companions and its expiry.
 #[pyclass(frozen, module = "twilio_oauth", name = "Token")]
@@ -24,9 +24,9 @@ impl PyToken {
         expires_in: f64,
         refresh_token: Option<String>,
     ) -> PyResult<Self> {
-        Token::from_access_token(&access_token, expires_in, refresh_token.as_deref())
-            .map(Self)
-            .map_err(|e| to_pyerr(py, &e))
+        call(py, || {
+            Token::from_access_token(&access_token, expires_in, refresh_token.as_deref()).map(Self)
+        })
     }
 
     /// The access token itself (secret).
@@ -113,9 +113,7 @@ impl PyToken {
     /// Reads a token written by `to_json`.
     #[staticmethod]
     fn from_json(py: Python<'_>, json: &str) -> PyResult<Self> {
-        Token::from_json(json)
-            .map(Self)
-            .map_err(|e| to_pyerr(py, &e))
+        call(py, || Token::from_json(json).map(Self))
     }
 
     fn __repr__(&self) -> String {

@@ -1,13 +1,18 @@
-//! Running the core's futures for Python: blocking (GIL released, Ctrl-C aware) and as
-//! awaitables (asyncio, cancellable).
+//! Running the core's futures for Python: blocking (GIL released, Ctrl-C aware), as awaitables
+//! (asyncio, cancellable), and synchronous calls.
 //!
-//! Everything runs on the core's runtime (`twilio_oauth::blocking::runtime()`), which a child
+//! The guards are the core's (`twilio_oauth::runtime`): a blocking wait is a `runtime::Task`,
+//! an awaitable runs `runtime::guard` (a panic becomes a `TwilioOAuthError`; cancelling the
+//! asyncio future fires its cancellation token), and a synchronous call runs in
+//! `runtime::guard_sync`. What stays here is Python's side: waiting with the GIL released,
+//! Ctrl-C, and handing results to asyncio (see `asyncio.rs`).
+//!
+//! Everything runs on the core's runtime (`twilio_oauth::runtime::runtime()`), which a child
 //! process created by `fork()` replaces with its own; the pyo3-async-runtimes fallback runs on
 //! it too ([`CoreRuntime`]), never on a runtime remembered from the parent.
 
 use std::cell::OnceCell;
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -17,7 +22,7 @@ use pyo3::prelude::*;
 use pyo3::{BoundObject, intern};
 use pyo3_async_runtimes::TaskLocals;
 use pyo3_async_runtimes::generic::{ContextExt, JoinError, Runtime};
-use twilio_oauth::{Error, blocking};
+use twilio_oauth::{CancellationToken, Error, runtime};
 
 use crate::errors::to_pyerr;
 
@@ -26,13 +31,13 @@ const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(50);
 
 /// Runs `fut` on the core's runtime and waits for it with the GIL released. Between waits it
 /// checks for signals: a `KeyboardInterrupt` (or any exception a signal handler raises)
-/// cancels the task and propagates at once.
+/// cancels the task and propagates at once. A panic inside becomes a `TwilioOAuthError`.
 pub(crate) fn wait<T, F>(py: Python<'_>, fut: F) -> PyResult<T>
 where
     T: Send + 'static,
     F: Future<Output = twilio_oauth::Result<T>> + Send + 'static,
 {
-    let mut task = blocking::spawn(fut);
+    let mut task = runtime::spawn(fut);
     loop {
         if let Some(result) = py.detach(|| task.wait_timeout(SIGNAL_CHECK_INTERVAL)) {
             return result.map_err(|e| to_pyerr(py, &e));
@@ -44,9 +49,15 @@ where
     }
 }
 
+/// A synchronous call into the core on the caller's thread (no waiting): a panic inside
+/// becomes a `TwilioOAuthError` instead of a `PanicException`.
+pub(crate) fn call<T>(py: Python<'_>, f: impl FnOnce() -> twilio_oauth::Result<T>) -> PyResult<T> {
+    runtime::guard_sync(f).map_err(|e| to_pyerr(py, &e))
+}
+
 /// The result of a core future, converted to Python when asyncio receives it (with the GIL,
 /// on the thread that completes the Python future): a value, or the matching exception.
-pub(crate) struct Outcome<T>(twilio_oauth::Result<T>);
+pub(crate) struct Outcome<T>(pub(crate) twilio_oauth::Result<T>);
 
 impl<'py, T> IntoPyObject<'py> for Outcome<T>
 where
@@ -67,39 +78,73 @@ where
     }
 }
 
-/// An asyncio awaitable for `fut`. Cancelling the asyncio future drops `fut` (a request or a
-/// device poll stops; a provider's fetch belongs to the provider and goes on for the other
-/// callers); a panic inside becomes a `TwilioOAuthError`.
+/// Fires a call's cancellation token when its asyncio future is done: cancelled (the core's
+/// guard then drops the call's future), or settled (the call has ended; nothing happens).
+#[pyclass(frozen, module = "twilio_oauth._native")]
+struct CancelOnDone(CancellationToken);
+
+#[pymethods]
+impl CancelOnDone {
+    fn __call__(&self, _future: &Bound<'_, PyAny>) {
+        self.0.cancel();
+    }
+}
+
+/// An asyncio awaitable for `fut`, run by the core's `runtime::guard`. Cancelling the asyncio
+/// future cancels `fut` (a request or a device poll stops; a provider's fetch belongs to the
+/// provider and goes on for the other callers); a panic inside becomes a `TwilioOAuthError`.
 pub(crate) fn awaitable<'py, T, F>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
 where
     T: for<'a> IntoPyObject<'a> + Send + 'static,
     F: Future<Output = twilio_oauth::Result<T>> + Send + 'static,
 {
-    let fut = async move {
-        match AssertUnwindSafe(fut).catch_unwind().await {
-            Ok(result) => result,
-            Err(payload) => Err(Error::Internal {
-                message: format!("panic inside twilio-oauth: {}", panic_message(&*payload)),
-            }),
-        }
-    };
+    // Fails here (a Python exception) rather than in a spawn that could not report it.
+    let core = runtime::runtime().map_err(|e| to_pyerr(py, &e))?;
+    let cancel = CancellationToken::new();
+    // The guard is driven to its end by a task of its own (never dropped half-way, which would
+    // leave `fut` running unobserved): cancelling is the token's job.
+    let guarded = runtime::guard(Some(cancel.clone()), fut);
+    let future = deliver_to_asyncio(py, core, guarded)?;
+    future.call_method1(intern!(py, "add_done_callback"), (CancelOnDone(cancel),))?;
+    Ok(future)
+}
+
+/// An asyncio future on the running loop, settled with what `guarded` gives: through the
+/// loop's socket where it has one (see `asyncio.rs`), else through pyo3-async-runtimes.
+fn deliver_to_asyncio<'py, T, G>(
+    py: Python<'py>,
+    core: &'static tokio::runtime::Runtime,
+    guarded: G,
+) -> PyResult<Bound<'py, PyAny>>
+where
+    T: for<'a> IntoPyObject<'a> + Send + 'static,
+    G: Future<Output = twilio_oauth::Result<T>> + Send + 'static,
+{
     #[cfg(unix)]
     {
         let event_loop = pyo3_async_runtimes::get_running_loop(py)?;
         if let Some(inbox) = crate::asyncio::inbox_for(py, &event_loop) {
-            return crate::asyncio::spawn(py, &event_loop, inbox, async move {
-                let result = fut.await;
+            return crate::asyncio::spawn(py, core, &event_loop, inbox, async move {
+                let result = guarded.await;
                 let deliver: crate::asyncio::Deliver =
                     Box::new(move |py| Outcome(result).into_pyobject(py));
                 deliver
             });
         }
     }
-    // Fails here (a Python exception) rather than in a spawn that could not report it.
-    blocking::runtime().map_err(|e| to_pyerr(py, &e))?;
-    pyo3_async_runtimes::generic::future_into_py::<CoreRuntime, _, _>(py, async move {
-        Ok(Outcome(fut.await))
-    })
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let future =
+        pyo3_async_runtimes::generic::future_into_py::<CoreRuntime, _, _>(py, async move {
+            Ok(Outcome(rx.await.unwrap_or_else(|_| {
+                Err(Error::Internal {
+                    message: "the call ended without a result".into(),
+                })
+            })))
+        })?;
+    core.spawn(async move {
+        let _ = tx.send(guarded.await);
+    });
+    Ok(future)
 }
 
 /// pyo3-async-runtimes on the core's runtime, looked up on every spawn: unlike
@@ -159,7 +204,7 @@ impl CoreJoin {
     fn on_runtime(
         spawn: impl FnOnce(&tokio::runtime::Runtime) -> tokio::task::JoinHandle<()>,
     ) -> Self {
-        match blocking::runtime() {
+        match runtime::runtime() {
             Ok(runtime) => CoreJoin::Spawned(spawn(runtime)),
             Err(e) => CoreJoin::NoRuntime(Some(e.to_string())),
         }
@@ -212,12 +257,4 @@ where
     let future = event_loop.call_method0(intern!(py, "create_future"))?;
     future.call_method1(intern!(py, "set_result"), (value,))?;
     Ok(future)
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_owned())
 }
