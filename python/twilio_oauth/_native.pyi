@@ -199,7 +199,12 @@ class RedisStore:
     """
 
     def __new__(
-        cls, url: str, *, key_prefix: str = "twilio-oauth:", encryption_key: bytes | str | None = None
+        cls,
+        url: str,
+        *,
+        key_prefix: str = "twilio-oauth:",
+        encryption_key: bytes | str | None = None,
+        lock_ttl: float | None = None,
     ) -> RedisStore: ...
     @property
     def encrypted(self) -> bool: ...

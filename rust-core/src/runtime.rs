@@ -238,6 +238,11 @@ pub fn seconds(name: &str, value: f64) -> Result<Duration> {
     }
 }
 
+/// [`seconds`] for an optional argument: `default` when it is not given.
+pub fn seconds_or(name: &str, value: Option<f64>, default: Duration) -> Result<Duration> {
+    value.map_or(Ok(default), |v| seconds(name, v))
+}
+
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     let text = payload
         .downcast_ref::<&str>()

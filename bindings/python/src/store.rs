@@ -151,29 +151,40 @@ fn encryption_key(py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
 impl PyRedisStore {
     /// A store on `url` (`redis://[user:password@]host[:port][/db]`, `rediss://` for TLS); every
     /// key starts with `key_prefix`. `encryption_key`: 32 bytes, or their base64 text; `None`
-    /// reads `TWILIO_OAUTH_ENCRYPTION_KEY`. No connection is made here (the first call
-    /// connects); a malformed URL or key is a `ConfigError`.
+    /// reads `TWILIO_OAUTH_ENCRYPTION_KEY`. `lock_ttl`: seconds a fetch may hold the fleet's
+    /// lock (default 35; a holder that dies delays the others at most this long). No
+    /// connection is made here (the first call connects); a malformed URL or key is a
+    /// `ConfigError`.
     #[new]
     #[pyo3(
-        signature = (url, *, key_prefix = twilio_oauth::DEFAULT_KEY_PREFIX.to_owned(), encryption_key = None),
-        text_signature = "(url, *, key_prefix='twilio-oauth:', encryption_key=None)"
+        signature = (url, *, key_prefix = twilio_oauth::DEFAULT_KEY_PREFIX.to_owned(), encryption_key = None, lock_ttl = None),
+        text_signature = "(url, *, key_prefix='twilio-oauth:', encryption_key=None, lock_ttl=None)"
     )]
     fn new(
         py: Python<'_>,
         url: &str,
         key_prefix: String,
         encryption_key: Option<&Bound<'_, PyAny>>,
+        lock_ttl: Option<f64>,
     ) -> PyResult<Self> {
         let encryption_key = encryption_key
             .filter(|k| !k.is_none())
             .map(|k| self::encryption_key(py, k))
             .transpose()?;
-        let options = RedisOptions {
-            key_prefix,
-            encryption_key,
-            ..RedisOptions::default()
-        };
-        call(py, || RedisStore::connect(url, options)).map(|s| Self(Arc::new(s)))
+        call(py, || {
+            let options = RedisOptions {
+                key_prefix,
+                encryption_key,
+                lock_ttl: twilio_oauth::runtime::seconds_or(
+                    "lock_ttl",
+                    lock_ttl,
+                    twilio_oauth::DEFAULT_LOCK_TTL,
+                )?,
+                ..RedisOptions::default()
+            };
+            RedisStore::connect(url, options)
+        })
+        .map(|s| Self(Arc::new(s)))
     }
 
     /// True when values are encrypted (a key was given or found in the environment).

@@ -138,19 +138,28 @@ pub fn file_token_store(path: String) -> Arc<dyn TokenStore> {
 /// provider takes the key's fleet-wide lock and re-reads Redis, so the fleet makes one token
 /// request per lifetime and sends a refresh token once. Redis down or slow (300 ms per call):
 /// every provider carries on alone, logging one warning and counting `stats().storeErrors`.
-/// No connection is made here; a malformed URL or key is a `Config` error.
-#[uniffi::export(default(key_prefix = "twilio-oauth:", encryption_key = None))]
+/// `lockTtl`: how long a fetch may hold the fleet's lock (default 35 s; a holder that dies
+/// delays the others at most this long). No connection is made here; a malformed URL or key is
+/// a `Config` error.
+#[uniffi::export(default(key_prefix = "twilio-oauth:", encryption_key = None, lock_ttl = None))]
 pub fn redis_token_store(
     url: String,
     key_prefix: String,
     encryption_key: Option<Vec<u8>>,
+    lock_ttl: Option<std::time::Duration>,
 ) -> Result<Arc<dyn TokenStore>> {
     call_sync(|| {
+        let lock_ttl = twilio_oauth::runtime::seconds_or(
+            "lockTtl",
+            lock_ttl.map(|d| d.as_secs_f64()),
+            twilio_oauth::DEFAULT_LOCK_TTL,
+        )?;
         twilio_oauth::RedisStore::connect(
             &url,
             twilio_oauth::RedisOptions {
                 key_prefix,
                 encryption_key,
+                lock_ttl,
                 ..twilio_oauth::RedisOptions::default()
             },
         )
@@ -168,7 +177,7 @@ mod tests {
             ("not a url", None),
             ("redis://127.0.0.1:6379/0", Some(vec![1u8; 16])),
         ] {
-            match redis_token_store(url.into(), "twilio-oauth:".into(), key) {
+            match redis_token_store(url.into(), "twilio-oauth:".into(), key, None) {
                 Err(e) => assert_eq!(e.kind(), "ConfigError", "{e}"),
                 Ok(_) => unreachable!("{url} was accepted"),
             }
@@ -198,7 +207,8 @@ mod tests {
         let foreign: Arc<dyn TokenStore> = Arc::new(Foreign);
         assert_eq!(format!("{:?}", core_store(foreign)), "ForeignTokenStore");
         // A Redis store reaches the core as itself, so its fleet-wide lock is used.
-        let redis = redis_token_store("redis://127.0.0.1:1/0".into(), "t:".into(), None).unwrap();
+        let redis =
+            redis_token_store("redis://127.0.0.1:1/0".into(), "t:".into(), None, None).unwrap();
         let redis_core = core_store(redis.clone());
         assert!(
             format!("{redis_core:?}").starts_with("RedisStore"),

@@ -17,9 +17,10 @@ import Foundation
 /// provider carries on alone, counting `stats().storeErrors`. No connection is made here; a
 /// malformed URL or key throws `TwilioOAuthError.Config`. The same as `redisTokenStore`.
 public func RedisStore(
-    url: String, keyPrefix: String = "twilio-oauth:", encryptionKey: Data? = nil
+    url: String, keyPrefix: String = "twilio-oauth:", encryptionKey: Data? = nil,
+    lockTtl: TimeInterval? = nil
 ) throws -> TokenStore {
-    try redisTokenStore(url: url, keyPrefix: keyPrefix, encryptionKey: encryptionKey)
+    try redisTokenStore(url: url, keyPrefix: keyPrefix, encryptionKey: encryptionKey, lockTtl: lockTtl)
 }
 
 extension TokenProvider {

@@ -4095,15 +4095,18 @@ public func memoryTokenStore() -> TokenStore  {
  * provider takes the key's fleet-wide lock and re-reads Redis, so the fleet makes one token
  * request per lifetime and sends a refresh token once. Redis down or slow (300 ms per call):
  * every provider carries on alone, logging one warning and counting `stats().storeErrors`.
- * No connection is made here; a malformed URL or key is a `Config` error.
+ * `lockTtl`: how long a fetch may hold the fleet's lock (default 35 s; a holder that dies
+ * delays the others at most this long). No connection is made here; a malformed URL or key is
+ * a `Config` error.
  */
-public func redisTokenStore(url: String, keyPrefix: String = "twilio-oauth:", encryptionKey: Data? = nil)throws  -> TokenStore  {
+public func redisTokenStore(url: String, keyPrefix: String = "twilio-oauth:", encryptionKey: Data? = nil, lockTtl: TimeInterval? = nil)throws  -> TokenStore  {
     return try  FfiConverterTypeTokenStore_lift(try rustCallWithError(FfiConverterTypeTwilioOAuthError_lift) {
         uniffiCallStatus in
     uniffi_twilio_oauth_uniffi_fn_func_redis_token_store(
         FfiConverterString.lower(url),
         FfiConverterString.lower(keyPrefix),
-        FfiConverterOptionData.lower(encryptionKey),uniffiCallStatus
+        FfiConverterOptionData.lower(encryptionKey),
+        FfiConverterOptionDuration.lower(lockTtl),uniffiCallStatus
     )
 })
 }
@@ -4129,7 +4132,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twilio_oauth_uniffi_checksum_func_memory_token_store() != 53763) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_twilio_oauth_uniffi_checksum_func_redis_token_store() != 5596) {
+    if (uniffi_twilio_oauth_uniffi_checksum_func_redis_token_store() != 12864) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twilio_oauth_uniffi_checksum_method_cancellationtoken_cancel() != 442) {

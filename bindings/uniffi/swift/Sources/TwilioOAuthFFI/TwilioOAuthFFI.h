@@ -691,7 +691,7 @@ uint64_t uniffi_twilio_oauth_uniffi_fn_func_memory_token_store(RustCallStatus *_
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_FN_FUNC_REDIS_TOKEN_STORE
 #define UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_FN_FUNC_REDIS_TOKEN_STORE
-uint64_t uniffi_twilio_oauth_uniffi_fn_func_redis_token_store(RustBuffer url, RustBuffer key_prefix, RustBuffer encryption_key, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_twilio_oauth_uniffi_fn_func_redis_token_store(RustBuffer url, RustBuffer key_prefix, RustBuffer encryption_key, RustBuffer lock_ttl, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_TWILIO_OAUTH_UNIFFI_RUSTBUFFER_ALLOC

@@ -20,8 +20,12 @@ package twiliooauth
  * The same as [redisTokenStore], under the name the other languages use.
  */
 @Suppress("ktlint:standard:function-naming", "FunctionName")
-fun RedisStore(url: String, keyPrefix: String = "twilio-oauth:", encryptionKey: ByteArray? = null): TokenStore =
-    redisTokenStore(url, keyPrefix, encryptionKey)
+fun RedisStore(
+    url: String,
+    keyPrefix: String = "twilio-oauth:",
+    encryptionKey: ByteArray? = null,
+    lockTtl: java.time.Duration? = null,
+): TokenStore = redisTokenStore(url, keyPrefix, encryptionKey, lockTtl)
 
 /** The former name of [TokenProvider.cached]. */
 @Deprecated("Use cached(), the name of API.md", ReplaceWith("cached()"))
