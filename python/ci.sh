@@ -19,23 +19,9 @@ case $target in /*) ;; *) target=$root/$target ;; esac
 venv=$target/python-ci/venv
 wheels=$target/python-ci/wheels
 python=${PYTHON:-python3}
-stage_start=$SECONDS
-declare -a durations=()
-
-step() {
-  local name=$1
-  shift
-  local start=$SECONDS
-  echo "--- python: $name"
-  "$@"
-  durations+=("$(printf '%-10s %4ss' "$name" $((SECONDS - start)))")
-}
-
-print_durations() {
-  echo "--- python stage durations (total $((SECONDS - stage_start))s)"
-  printf '  %s\n' "${durations[@]}"
-}
-trap print_durations EXIT
+STEP_PREFIX=python
+# shellcheck source=../scripts/step.sh
+source scripts/step.sh
 
 setup_venv() {
   "$python" -m venv --clear "$venv"
