@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # CI stage of the npm package twilio-oauth. Run from the repository root:  bash node/ci.sh
 # Installs what it needs (npm), builds the addon (with the `test-hooks` feature, which only adds
-# the private `_panicForTest()`), lints, runs the tests against the packed package (they include
-# the scenarios of tests/scenarios/, whose tally goes to target/scenario-results/node.json),
-# checks that the tarball installs and loads in an empty project, runs the README's examples
-# (quick start, people's tokens) against the mock server, and runs the benchmarks. Prints how
-# long each step took.
+# the private `_panicForTest()`; napi-rs writes native.js and the types, native.d.ts), lints
+# (clippy, eslint; tsc checks the declarations and index.js), runs the tests against the packed
+# package (they start a redis-server of their own for RedisStore, and include the scenarios of
+# tests/scenarios/, whose tally goes to target/scenario-results/node.json), checks that the
+# tarball installs and loads in an empty project, runs the README's examples (quick start,
+# people's tokens) against the mock server, and runs the benchmarks. Prints how long each step
+# took.
 set -euo pipefail
 
 root="$(pwd)"
@@ -31,8 +33,11 @@ step "npm install"
 
 step "cargo fmt, clippy and unit tests (twilio-oauth-node)"
 cargo fmt -p twilio-oauth-node -- --check
-cargo clippy -p twilio-oauth-node --all-targets -- -D warnings
+cargo clippy -p twilio-oauth-node --all-targets --all-features -- -D warnings
 cargo test -p twilio-oauth-node
+
+step "eslint"
+(cd node && npx eslint .)
 
 step "napi build (release, with the test-hooks feature the tests need)"
 (cd node && npm run build:test)
@@ -42,6 +47,7 @@ cargo build -p twilio-oauth-mock
 export TWILIO_OAUTH_MOCK_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/twilio-oauth-mock"
 
 step "npm test (tsc --strict, then node --test on the packed package)"
+command -v redis-server >/dev/null || { echo "redis-server is missing (apt-get install redis-server)" >&2; exit 1; }
 (cd node && npm test)
 
 step "npm pack, install and load in an empty project"

@@ -1,383 +1,428 @@
+// @ts-check
 'use strict'
-// twilio-oauth for Node: the JavaScript layer over the native addon (native.js).
-//
-// It converts and nothing else: camelCase options objects in, wrapper classes out, one
-// `AbortSignal` wiring for every network call, native errors rethrown as the exported error
-// classes, and redacted `util.inspect` / `String()` / `JSON.stringify` forms. Every decision
-// about tokens (caching, single-flight, refresh-ahead, retries, polling) is the Rust core's.
+// twilio-oauth for Node. The classes are the native addon's (bindings/node, napi-rs), and so
+// are their types (native.d.ts, generated with the Rust doc comments). This file adds only
+// what JavaScript alone can do:
+// - the error classes, built from the core's list of kinds, and the one conversion of a native
+//   error (which carries the core's error record) into the class of its kind;
+// - `AbortSignal` wiring for the calls that take one;
+// - the cache-hit path of `TokenProvider`, which keeps the current token's object and its
+//   strings, so a hit costs one native call and converts nothing;
+// - `util.inspect` forms, twilio-node's credential provider, and a JavaScript `TokenStore`
+//   as the dispatcher the addon calls.
 
 const util = require('node:util')
 const native = require('./native.js')
 
-const inspectSymbol = util.inspect.custom
+const { OAuthClient, TokenProvider, Token, DeviceAuthorization, AuthorizationRequest, FileStore, RedisStore } = native
+
+/** @typedef {import('./native').Token} TokenObject */
+/** @typedef {import('./native').TokenProvider} Provider */
+/**
+ * The addon's functions that index.js alone uses (left out of native.d.ts).
+ * @typedef {{
+ *   errorKinds (): Array<[string, string | null]>,
+ *   _panicForTest?: () => Promise<void>,
+ *   _panicForTestSync?: () => void
+ * }} Internal
+ */
+const internal = /** @type {Internal} */ (/** @type {unknown} */ (native))
 
 // ---------------------------------------------------------------------------------------------
-// Errors: one tree, converted in one place (`toTwilioOAuthError`).
+// Errors
 
-/** The root of every error this package throws. */
+/**
+ * The fields an error carries besides its message (the core's error record, camelCase).
+ * @typedef {{ status?: number, code?: number, error?: string, serverMessage?: string,
+ *   moreInfo?: string, retryAfter?: number, excerpt?: string, cause?: unknown }} ErrorFields
+ */
+
+/** The root of every error this package throws; `name` is the kind. */
 class TwilioOAuthError extends Error {
-  constructor (message, options) {
-    super(message, options)
-    if (options !== undefined && options !== null) {
-      for (const field of ['status', 'code', 'error', 'moreInfo', 'retryAfter', 'excerpt']) {
-        if (options[field] !== undefined) this[field] = options[field]
+  /**
+   * @param {string} [message] the human text
+   * @param {ErrorFields | null} [fields]
+   */
+  constructor (message, fields) {
+    super(message, fields != null && fields.cause !== undefined ? { cause: fields.cause } : undefined)
+    if (fields != null) {
+      for (const [field, value] of Object.entries(fields)) {
+        if (field !== 'cause' && value !== undefined && value !== null) {
+          /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (this))[field] = value
+        }
       }
     }
   }
 }
 
-/** The server answered with an error body. */
-class ApiError extends TwilioOAuthError {
-  constructor (message, options = {}) {
-    super(message, options)
-    this.status = options.status
-    this.code = options.code ?? undefined
-    this.error = options.error ?? undefined
-    this.moreInfo = options.moreInfo ?? undefined
-    this.retryAfter = options.retryAfter ?? undefined
+/**
+ * Every kind of the core as a class, each extending its parent (the core's `ERROR_KINDS`): a
+ * kind the core adds is a class here without an edit.
+ * @type {Record<string, typeof TwilioOAuthError>}
+ */
+const errorClasses = {}
+for (const [name, parent] of internal.errorKinds()) {
+  let cls = TwilioOAuthError
+  if (parent !== null) {
+    const base = errorClasses[parent]
+    cls = { [name]: class extends base {} }[name]
+  } else if (name !== TwilioOAuthError.name) {
+    throw new Error(`twilio-oauth: the core's root error kind is ${name}`)
+  }
+  Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, enumerable: false, configurable: true })
+  errorClasses[name] = cls
+}
+const { ConfigError, CancelledError } = errorClasses
+
+// The property of a native error that holds the core's record (bindings/node/src/error.rs).
+const recordKey = 'twilioOAuthError'
+// napi's own argument-conversion failures (a string where a number belongs, …): bad input.
+const badInputCodes = new Set([
+  'InvalidArg', 'ObjectExpected', 'StringExpected', 'NameExpected', 'FunctionExpected',
+  'NumberExpected', 'BooleanExpected', 'ArrayExpected', 'BigintExpected'
+])
+
+/**
+ * Any error from the addon as the class of its kind.
+ * @param {unknown} err
+ * @returns {TwilioOAuthError}
+ */
+function toTwilioOAuthError (err) {
+  if (err instanceof TwilioOAuthError) return err
+  if (!(err instanceof Error)) return new TwilioOAuthError(String(err), { cause: err })
+  const record = /** @type {{ [recordKey]?: ErrorFields & { kind: string, parent: string | null, message: string } }} */ (err)[recordKey]
+  if (record !== undefined && record !== null) {
+    const { kind, parent, message, ...fields } = record
+    const cls = errorClasses[kind]
+    // The classes are built from the core's own list of kinds: no record names another.
+    if (cls === undefined || Object.getPrototypeOf(cls).name !== (parent ?? 'Error')) {
+      throw new Error(`twilio-oauth: no class for the error kind ${kind} (of ${parent})`)
+    }
+    const converted = new cls(message, fields)
+    Error.captureStackTrace(converted, toTwilioOAuthError)
+    return converted
+  }
+  const code = /** @type {{ code?: unknown }} */ (err).code
+  if (typeof code === 'string' && badInputCodes.has(code)) return new ConfigError(err.message)
+  return new TwilioOAuthError(err.message, { cause: err })
+}
+
+/**
+ * @param {(...args: any[]) => any} call
+ * @returns {(...args: any[]) => any}
+ */
+function rethrowing (call) {
+  return {
+    /** @param {any[]} args */
+    [call.name] (...args) {
+      try {
+        return call.apply(this, args)
+      } catch (err) {
+        throw toTwilioOAuthError(err)
+      }
+    }
+  }[call.name]
+}
+
+// ---------------------------------------------------------------------------------------------
+// AbortSignal: a call's options carry `signal`; the addon gets, in its place, an object on
+// which it sets `cancel()`, called here when the signal aborts.
+
+/**
+ * Runs one native call that returns a promise; its last argument is the options object.
+ * @param {object} self
+ * @param {(...args: any[]) => Promise<any>} call
+ * @param {any[]} args
+ * @returns {Promise<any>}
+ */
+function callAsync (self, call, args) {
+  const last = args.length - 1
+  const options = last >= 0 ? args[last] : undefined
+  const signal = options !== null && typeof options === 'object' && !Array.isArray(options) ? options.signal : undefined
+  if (signal === undefined || signal === null) {
+    try {
+      return call.apply(self, args).catch(rejectWithClass)
+    } catch (err) {
+      return Promise.reject(toTwilioOAuthError(err))
+    }
+  }
+  if (typeof signal !== 'object' || typeof signal.addEventListener !== 'function') {
+    return Promise.reject(new ConfigError('signal must be an AbortSignal'))
+  }
+  if (signal.aborted) return Promise.reject(new CancelledError('cancelled', { cause: signal.reason }))
+  /** @type {{ cancel?: () => void }} */
+  const handle = {}
+  const onAbort = () => handle.cancel?.()
+  signal.addEventListener('abort', onAbort, { once: true })
+  const withHandle = args.slice()
+  withHandle[last] = { ...options, signal: handle }
+  let promise
+  try {
+    promise = call.apply(self, withHandle)
+  } catch (err) {
+    promise = Promise.reject(err)
+  }
+  return promise.then(
+    (value) => {
+      signal.removeEventListener('abort', onAbort)
+      return value
+    },
+    (err) => {
+      signal.removeEventListener('abort', onAbort)
+      const converted = toTwilioOAuthError(err)
+      if (converted instanceof CancelledError && signal.aborted && converted.cause === undefined) {
+        converted.cause = signal.reason
+      }
+      throw converted
+    })
+}
+
+/**
+ * @param {unknown} err
+ * @returns {never}
+ */
+function rejectWithClass (err) {
+  throw toTwilioOAuthError(err)
+}
+
+/**
+ * @param {(...args: any[]) => Promise<any>} call
+ * @returns {(...args: any[]) => Promise<any>}
+ */
+function cancellable (call) {
+  return {
+    /** @param {any[]} args */
+    [call.name] (...args) { return callAsync(this, call, args) }
+  }[call.name]
+}
+
+// ---------------------------------------------------------------------------------------------
+// The error conversion (and AbortSignal, for the calls that take one) on every method: the
+// addon's errors become the classes above wherever they come from.
+
+/** The calls that take an `AbortSignal` (in their options, the last argument). */
+const signalCalls = new Set([
+  'createToken', 'createDeviceCode', 'createOauth2Token', 'createOAuth2Token', 'clientCredentials',
+  'exchangeCode', 'refresh', 'pollDeviceToken', 'tokenAfterUnauthorized'
+])
+
+/**
+ * @param {Record<string, unknown>} target a prototype or a class
+ * @param {Set<string>} skip
+ */
+function guardMethods (target, skip = new Set()) {
+  for (const name of Object.getOwnPropertyNames(target)) {
+    const d = Object.getOwnPropertyDescriptor(target, name)
+    if (d === undefined || typeof d.value !== 'function' || name === 'constructor' || skip.has(name)) continue
+    if (name === 'prototype' || name === 'length' || name === 'name') continue
+    const call = /** @type {(...args: any[]) => any} */ (d.value)
+    const guarded = signalCalls.has(name) ? cancellable(call) : rethrowing(call)
+    Object.defineProperty(target, name, { ...d, value: guarded })
   }
 }
-/** 429 after all retries; `retryAfter` says how long the server asked to wait (seconds). */
-class RateLimitedError extends ApiError {}
-/**
- * A person's login can no longer be refreshed (refused or reused refresh token, revoked
- * grant, ended session, or no refresh token at all): sign them in again. A user provider
- * never falls back to an app token. Carries the server's answer like any `ApiError`.
- */
-class LoginRequiredError extends ApiError {}
-/** Bad options, or a value of the wrong type. */
-class ConfigError extends TwilioOAuthError {}
-/** Device flow: the user refused. */
-class AccessDeniedError extends TwilioOAuthError {}
-/** Device flow: the device code expired. */
-class ExpiredTokenError extends TwilioOAuthError {}
-/** Connect, TLS, reset or protocol failure. */
-class TransportError extends TwilioOAuthError {}
-/** The request did not complete within the timeout. */
-class TimeoutError extends TwilioOAuthError {}
-/** A 2xx answer whose body is not a usable token (`status`, `excerpt`). */
-class InvalidResponseError extends TwilioOAuthError {}
-/** The caller cancelled (an `AbortSignal` aborted). */
-class CancelledError extends TwilioOAuthError {}
-/** A token store failed. */
-class StoreError extends TwilioOAuthError {}
 
-const errorClasses = {
-  TwilioOAuthError,
-  ApiError,
-  RateLimitedError,
-  LoginRequiredError,
-  ConfigError,
-  AccessDeniedError,
-  ExpiredTokenError,
-  TransportError,
-  TimeoutError,
-  InvalidResponseError,
-  CancelledError,
-  StoreError
-}
-for (const [name, cls] of Object.entries(errorClasses)) {
-  Object.defineProperty(cls.prototype, 'name', {
-    value: name,
-    writable: true,
-    enumerable: false,
-    configurable: true
+/**
+ * The class with its constructor's errors converted too.
+ * @template {new (...args: any[]) => object} C
+ * @param {C} cls
+ * @returns {C}
+ */
+function guardConstructor (cls) {
+  return new Proxy(cls, {
+    construct (target, args, newTarget) {
+      try {
+        return Reflect.construct(target, args, newTarget)
+      } catch (err) {
+        throw toTwilioOAuthError(err)
+      }
+    }
   })
 }
 
-// The native layer's error messages are JSON objects with this key, naming the kind (see
-// bindings/node/src/error.rs).
-const payloadKey = 'twilioOAuthError'
-// napi's own argument-conversion failures (a string where a number belongs, …): bad input.
-const badInputCodes = new Set([
-  'InvalidArg',
-  'ObjectExpected',
-  'StringExpected',
-  'NameExpected',
-  'FunctionExpected',
-  'NumberExpected',
-  'BooleanExpected',
-  'ArrayExpected',
-  'BigintExpected'
-])
+// ---------------------------------------------------------------------------------------------
+// TokenProvider's cache-hit path. The addon's `_hotPath()` gives two plain functions over the
+// core's `try_token()` and `cached()`, answering 0 (no token), 1 (the token of the previous
+// answer) or a new Token; the provider keeps that Token and its strings until the next one.
 
-/** Any error from the native layer as the matching exported class. */
-function toTwilioOAuthError (err) {
-  if (err instanceof TwilioOAuthError) return err
-  const message = err !== null && typeof err === 'object' && typeof err.message === 'string'
-    ? err.message
-    : String(err)
-  if (message.startsWith('{')) {
-    let payload = null
+/** @typedef {() => 0 | 1 | TokenObject} Answer */
+
+/** A provider's current token and its strings (private: never shown by `util.inspect`). */
+class CacheHit {
+  /** @type {Answer} */
+  #tryToken
+  /** @type {Answer} */
+  #cached
+  /** @type {TokenObject | null} */
+  #token = null
+  #accessToken = ''
+  #header = ''
+
+  /** @param {{ tryToken: Answer, cached: Answer }} functions */
+  constructor (functions) {
+    this.#tryToken = functions.tryToken
+    this.#cached = functions.cached
+  }
+
+  /** @param {TokenObject} token */
+  #adopt (token) {
+    this.#accessToken = token.accessToken
+    this.#header = token.authorizationHeader()
+    this.#token = token
+    return token
+  }
+
+  /**
+   * The core's `try_token()`: true when the kept token may be handed out (a hit).
+   * @param {unknown} options
+   */
+  hit (options) {
+    if (options !== undefined && options !== null && /** @type {{ signal?: AbortSignal }} */ (options).signal?.aborted === true) return false
+    const answer = this.#tryToken()
+    if (answer === 1) return true
+    if (answer === 0) return false
+    this.#adopt(answer)
+    return true
+  }
+
+  /** The core's `cached()`: the kept token, or null. */
+  cached () {
+    const answer = this.#cached()
+    if (answer === 1) return this.#token
+    if (answer === 0) return null
+    return this.#adopt(answer)
+  }
+
+  /**
+   * The token for a caller after a fetch: the provider's current one (kept), or the fetched
+   * one when the cache has none to hand out any more.
+   * @param {TokenObject} fetched
+   */
+  afterFetch (fetched) {
+    return this.cached() ?? fetched
+  }
+
+  get token () { return /** @type {TokenObject} */ (this.#token) }
+
+  /** @param {TokenObject} token */
+  accessTokenOf (token) { return token === this.#token ? this.#accessToken : token.accessToken }
+
+  /** @param {TokenObject} token */
+  headerOf (token) { return token === this.#token ? this.#header : token.authorizationHeader() }
+
+  get accessToken () { return this.#accessToken }
+  get header () { return this.#header }
+}
+
+const hotKey = Symbol('twilio-oauth cache-hit path')
+
+/**
+ * @param {Provider} provider
+ * @returns {CacheHit}
+ */
+function hotPath (provider) {
+  const slot = /** @type {{ [hotKey]?: CacheHit }} */ (/** @type {unknown} */ (provider))
+  let hot = slot[hotKey]
+  if (hot === undefined) {
+    const withHotPath = /** @type {{ _hotPath (): { tryToken: Answer, cached: Answer } }} */ (/** @type {unknown} */ (provider))
+    hot = new CacheHit(withHotPath._hotPath())
+    Object.defineProperty(provider, hotKey, { value: hot })
+  }
+  return hot
+}
+
+const nativeToken = TokenProvider.prototype.token
+const nativeTokenAfterUnauthorized = TokenProvider.prototype.tokenAfterUnauthorized
+
+/**
+ * A method of TokenProvider's (writable, as the addon's are).
+ * @param {Function} value
+ */
+function method (value) {
+  return { value, writable: true, enumerable: true, configurable: true }
+}
+
+Object.defineProperties(TokenProvider.prototype, {
+  token: method(/** @type {Provider['token']} @this {Provider} */ function token (options) {
+    const hot = hotPath(this)
     try {
-      payload = JSON.parse(message)
-    } catch {}
-    if (payload !== null && typeof payload === 'object' && typeof payload[payloadKey] === 'string') {
-      const cls = errorClasses[payload[payloadKey]] ?? TwilioOAuthError
-      const fields = {}
-      for (const [k, v] of Object.entries(payload)) {
-        if (k !== payloadKey && k !== 'message' && v !== null) fields[k] = v
-      }
-      const converted = new cls(payload.message, fields)
-      Error.captureStackTrace(converted, toTwilioOAuthError)
-      return converted
+      if (hot.hit(options)) return Promise.resolve(hot.token)
+    } catch (err) {
+      return Promise.reject(toTwilioOAuthError(err))
     }
-  }
-  if (err !== null && typeof err === 'object' && badInputCodes.has(err.code)) {
-    return new ConfigError(message)
-  }
-  return new TwilioOAuthError(message, { cause: err })
-}
-
-function callSync (fn) {
-  try {
-    return fn()
-  } catch (err) {
-    throw toTwilioOAuthError(err)
-  }
-}
-
-function checkSignal (signal) {
-  if (signal !== undefined && signal !== null &&
-      (typeof signal !== 'object' || typeof signal.addEventListener !== 'function')) {
-    throw new ConfigError('signal must be an AbortSignal')
-  }
-}
-
-// Runs one native call that returns a promise. With a signal, a native cancel handle is
-// created and fired on abort: the core drops the call and the promise rejects with
-// CancelledError.
-async function callAsync (signal, start) {
-  if (signal === undefined || signal === null) {
+    return callAsync(this, nativeToken, [options]).then((t) => hot.afterFetch(t)).catch(rejectWithClass)
+  }),
+  accessToken: method(/** @type {Provider['accessToken']} @this {Provider} */ function accessToken (options) {
+    const hot = hotPath(this)
     try {
-      return await start(null)
+      if (hot.hit(options)) return Promise.resolve(hot.accessToken)
+    } catch (err) {
+      return Promise.reject(toTwilioOAuthError(err))
+    }
+    return callAsync(this, nativeToken, [options]).then((t) => hot.accessTokenOf(hot.afterFetch(t))).catch(rejectWithClass)
+  }),
+  authorizationHeader: method(/** @type {Provider['authorizationHeader']} @this {Provider} */ function authorizationHeader (options) {
+    const hot = hotPath(this)
+    try {
+      if (hot.hit(options)) return Promise.resolve(hot.header)
+    } catch (err) {
+      return Promise.reject(toTwilioOAuthError(err))
+    }
+    return callAsync(this, nativeToken, [options]).then((t) => hot.headerOf(hot.afterFetch(t))).catch(rejectWithClass)
+  }),
+  cachedToken: method(/** @type {Provider['cachedToken']} @this {Provider} */ function cachedToken () {
+    try {
+      return hotPath(this).cached()
     } catch (err) {
       throw toTwilioOAuthError(err)
     }
-  }
-  checkSignal(signal)
-  if (signal.aborted) throw new CancelledError('cancelled', { cause: signal.reason })
-  const handle = new native.CancelHandle()
-  const onAbort = () => handle.cancel()
-  signal.addEventListener('abort', onAbort, { once: true })
-  try {
-    return await start(handle)
-  } catch (err) {
-    const converted = toTwilioOAuthError(err)
-    if (converted instanceof CancelledError && signal.aborted && converted.cause === undefined) {
-      converted.cause = signal.reason
-    }
-    throw converted
-  } finally {
-    signal.removeEventListener('abort', onAbort)
-  }
-}
-
-function optionsObject (options, what) {
-  if (options === undefined || options === null) return {}
-  if (typeof options !== 'object') throw new ConfigError(`${what} options must be an object`)
-  return options
-}
-
-// ---------------------------------------------------------------------------------------------
-// Objects
-
-let nativeOfToken
-let nativeOfDevice
-const tokenGuard = Symbol('twilio-oauth token')
-
-/** An access token with its companions and its expiry. Never shows a secret in full. */
-class Token {
-  #n
-
-  /** @internal Tokens come from the client, the provider or `Token.fromAccessToken`. */
-  constructor (guard, nativeToken) {
-    if (guard !== tokenGuard) {
-      throw new ConfigError('use Token.fromAccessToken() or Token.deserialize() to make a Token')
-    }
-    this.#n = nativeToken
-  }
-
-  static {
-    nativeOfToken = (t) => t.#n
-  }
-
-  /** A token obtained elsewhere, valid for `expiresIn` seconds from now. */
-  static fromAccessToken (accessToken, expiresIn) {
-    return new Token(tokenGuard, callSync(() => native.NativeToken.fromAccessToken(accessToken, expiresIn)))
-  }
-
-  /** Reads a token written by `token.serialize()` (for token stores). */
-  static deserialize (json) {
-    return new Token(tokenGuard, callSync(() => native.NativeToken.deserialize(json)))
-  }
-
-  get accessToken () { return this.#n.accessToken }
-  get tokenType () { return this.#n.tokenType }
-  get refreshToken () { return this.#n.refreshToken ?? undefined }
-  get idToken () { return this.#n.idToken ?? undefined }
-  get scope () { return this.#n.scope ?? undefined }
-  /** When the token expires (wall clock). */
-  get expiresAt () { return new Date(this.#n.expiresAtMs) }
-  /** When the token was issued (the JWT `iat`, else when it arrived). */
-  get issuedAt () { return new Date(this.#n.issuedAtMs) }
-  /** Whose token it is: the access token's JWT `sub`, else the id token's; else undefined. */
-  get subject () { return this.#n.subject ?? undefined }
-  /** The lifetime the token had when received, in seconds. */
-  get lifetime () { return this.#n.lifetime }
-  /** Seconds left before expiry (0 once expired). */
-  expiresIn () { return this.#n.expiresIn() }
-  isExpired () { return this.#n.isExpired() }
-  /** The access token's JWT claims, unverified; `{}` when it is not a JWT. */
-  claims () { return this.#n.claims() }
-  /** `"Bearer <access token>"`. */
-  authorizationHeader () { return this.#n.authorizationHeader() }
-  /** The whole token, secrets included, as JSON for a token store. Keep it secret. */
-  serialize () { return this.#n.serialize() }
-
-  /** `Bearer eyJhbGci…(812 chars) (expires in 3599s)` */
-  toString () { return this.#n.display() }
-
-  toJSON () {
-    const out = { tokenType: this.tokenType, accessToken: this.#n.accessTokenPreview }
-    if (this.#n.refreshToken != null) out.refreshToken = '[redacted]'
-    if (this.#n.idToken != null) out.idToken = '[redacted]'
-    if (this.#n.scope != null) out.scope = this.#n.scope
-    out.expiresAt = this.expiresAt.toISOString()
-    return out
-  }
-
-  [inspectSymbol] (depth, options, inspect) {
-    return `Token ${(inspect ?? util.inspect)(this.toJSON(), options)}`
-  }
-}
-
-/** The answer of the device-code request: what to show the user. `deviceCode` is secret. */
-class DeviceAuthorization {
-  #n
-
-  /** @internal */
-  constructor (guard, nativeDevice) {
-    if (guard !== tokenGuard) throw new ConfigError('use client.createDeviceCode()')
-    this.#n = nativeDevice
-  }
-
-  static {
-    nativeOfDevice = (d) => d.#n
-  }
-
-  get deviceCode () { return this.#n.deviceCode }
-  get userCode () { return this.#n.userCode }
-  get verificationUri () { return this.#n.verificationUri }
-  get verificationUriComplete () { return this.#n.verificationUriComplete ?? undefined }
-  /** Minimum seconds between polls. */
-  get interval () { return this.#n.interval }
-  get expiresAt () { return new Date(this.#n.expiresAtMs) }
-  /** Seconds left before the codes expire. */
-  expiresIn () { return this.#n.expiresIn() }
-
-  toString () {
-    return `Open ${this.verificationUri} and enter ${this.userCode}`
-  }
-
-  toJSON () {
-    const out = { userCode: this.userCode, verificationUri: this.verificationUri }
-    if (this.#n.verificationUriComplete != null) out.verificationUriComplete = this.#n.verificationUriComplete
-    out.interval = this.interval
-    out.expiresAt = this.expiresAt.toISOString()
-    out.deviceCode = this.#n.deviceCodePreview
-    return out
-  }
-
-  [inspectSymbol] (depth, options, inspect) {
-    return `DeviceAuthorization ${(inspect ?? util.inspect)(this.toJSON(), options)}`
-  }
-}
-
-/** What `authorizationUrl` returns. `codeVerifier` is secret: keep it for `exchangeCode`. */
-class AuthorizationRequest {
-  #codeVerifier
-
-  /** @internal */
-  constructor (guard, request) {
-    if (guard !== tokenGuard) throw new ConfigError('use client.authorizationUrl()')
-    this.url = request.url
-    this.state = request.state
-    this.#codeVerifier = request.codeVerifier
-  }
-
-  get codeVerifier () { return this.#codeVerifier }
-
-  toJSON () {
-    return { url: this.url, state: this.state, codeVerifier: '[redacted]' }
-  }
-
-  toString () { return this.url }
-
-  [inspectSymbol] (depth, options, inspect) {
-    return `AuthorizationRequest ${(inspect ?? util.inspect)(this.toJSON(), options)}`
-  }
-}
-
-/** Keeps tokens in a JSON file (mode 0600, replaced atomically). */
-class FileStore {
-  constructor (path) {
-    if (typeof path !== 'string' || path.length === 0) throw new ConfigError('FileStore needs a path')
-    this.path = path
-  }
-}
-
-// A JavaScript TokenStore as the one async dispatcher the native layer calls.
-function storeDispatcher (store) {
-  if (store === null || typeof store !== 'object' ||
-      typeof store.load !== 'function' || typeof store.save !== 'function') {
-    throw new ConfigError('store must have load(key) and save(key, token) methods (and optionally delete(key))')
-  }
-  return async (op, key, nativeToken) => {
-    switch (op) {
-      case 'load': {
-        const value = await store.load(key)
-        if (value === undefined || value === null) return null
-        if (value instanceof Token) return value.serialize()
-        if (typeof value === 'string') return value
-        throw new TypeError('TokenStore.load must return a Token, a string from token.serialize(), or null')
-      }
-      case 'save':
-        await store.save(key, new Token(tokenGuard, nativeToken))
-        return null
-      case 'delete':
-        if (typeof store.delete === 'function') await store.delete(key)
-        return null
-      default:
-        throw new TypeError(`unknown TokenStore operation ${op}`)
-    }
-  }
-}
+  }),
+  tokenAfterUnauthorized: method(/** @type {Provider['tokenAfterUnauthorized']} @this {Provider} */ function tokenAfterUnauthorized (rejectedAccessToken, options) {
+    const hot = hotPath(this)
+    return callAsync(this, nativeTokenAfterUnauthorized, [rejectedAccessToken, options]).then((t) => hot.afterFetch(t)).catch(rejectWithClass)
+  }),
+  toTwilioCredentialProvider: method(
+    /** A credential provider for twilio-node: `client.setCredentialProvider(…)`. @this {Provider} */
+    function toTwilioCredentialProvider () {
+      return twilioCredentialProvider(this)
+    })
+})
 
 // ---------------------------------------------------------------------------------------------
 // twilio-node's credential provider interface, without depending on twilio: when the `twilio`
 // package is installed next to this one, the returned objects are real subclasses of its
 // CredentialProvider and AuthStrategy.
 
+/**
+ * @typedef {abstract new (authType: string) => object} Base
+ * @type {{ CredentialProviderBase: Base, AuthStrategyBase: Base } | undefined}
+ */
 let twilioBases
 function loadTwilioBases () {
   if (twilioBases !== undefined) return twilioBases
+  /** @type {Base} */
   let CredentialProviderBase = class CredentialProvider {
+    /** @param {string} authType */
     constructor (authType) { this.authType = authType }
     getAuthType () { return this.authType }
   }
+  /** @type {Base} */
   let AuthStrategyBase = class AuthStrategy {
+    /** @param {string} authType */
     constructor (authType) { this.authType = authType }
     getAuthType () { return this.authType }
   }
   try {
-    CredentialProviderBase = require('twilio/lib/credential_provider/CredentialProvider').default
-    AuthStrategyBase = require('twilio/lib/auth_strategy/AuthStrategy').default
-  } catch {}
+    // Both are abstract with protected constructors, which subclasses may call.
+    CredentialProviderBase = /** @type {Base} */ (require('twilio/lib/credential_provider/CredentialProvider').default)
+    AuthStrategyBase = /** @type {Base} */ (require('twilio/lib/auth_strategy/AuthStrategy').default)
+  } catch {
+    // twilio is not installed: the stand-ins above have its interface.
+  }
   twilioBases = { CredentialProviderBase, AuthStrategyBase }
   return twilioBases
 }
 
+/** @param {Provider} provider */
 function twilioCredentialProvider (provider) {
   const { CredentialProviderBase, AuthStrategyBase } = loadTwilioBases()
   class TwilioOAuthAuthStrategy extends AuthStrategyBase {
@@ -394,284 +439,90 @@ function twilioCredentialProvider (provider) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// TokenProvider
+// A JavaScript TokenStore as the one async dispatcher the addon calls.
 
-/** The cached token that API calls use. */
-class TokenProvider {
-  #n
-  // The core's try_token / cached as plain native functions (see NativeProvider.hotPath).
-  #tryTokenId
-  #cachedId
-  // The wrapper of the core's current token, and its strings, so that a cache hit costs one
-  // native call (the core's try_token) and no allocation.
-  #id = 0
-  #token = null
-  #accessToken = ''
-  #header = ''
-
-  /** @internal */
-  constructor (guard, nativeProvider) {
-    if (guard !== tokenGuard) throw new ConfigError('use client.tokenProvider()')
-    this.#n = nativeProvider
-    const hot = nativeProvider.hotPath()
-    this.#tryTokenId = hot.tryTokenId
-    this.#cachedId = hot.cachedId
+/**
+ * @param {unknown} store
+ * @returns {(op: string, key: string, token: TokenObject | null) => Promise<string | null>}
+ */
+function storeDispatcher (store) {
+  const s = /** @type {import('./index').TokenStore} */ (store)
+  if (s === null || typeof s !== 'object' || typeof s.load !== 'function' || typeof s.save !== 'function') {
+    throw new ConfigError('store must be a FileStore, a RedisStore, or have load(key) and save(key, token) methods (and optionally delete(key))')
   }
-
-  #adopt (nativeToken) {
-    const id = nativeToken.id
-    if (id !== this.#id) {
-      this.#token = new Token(tokenGuard, nativeToken)
-      this.#accessToken = nativeToken.accessToken
-      this.#header = nativeToken.authorizationHeader()
-      this.#id = id
+  return async (op, key, token) => {
+    switch (op) {
+      case 'load': {
+        const value = await s.load(key)
+        if (value === undefined || value === null) return null
+        if (value instanceof Token) return value.toJson()
+        if (typeof value === 'string') return value
+        throw new TypeError('TokenStore.load must return a Token, a string from token.toJson(), or null')
+      }
+      case 'save':
+        if (token === null) throw new TypeError('TokenStore.save without a token')
+        await s.save(key, token)
+        return null
+      case 'delete':
+        if (typeof s.delete === 'function') await s.delete(key)
+        return null
+      default:
+        throw new TypeError(`unknown TokenStore operation ${op}`)
     }
-    return this.#token
-  }
-
-  // The core's try_token on this thread: true when #token may be handed out.
-  #hit () {
-    const id = this.#tryTokenId()
-    if (id === 0) return false
-    if (id !== this.#id) {
-      const nativeToken = this.#n.cached()
-      if (nativeToken === null) return false
-      this.#adopt(nativeToken)
-    }
-    return true
-  }
-
-  async #fetch (options) {
-    const { signal } = optionsObject(options, 'token')
-    return this.#adopt(await callAsync(signal, (h) => this.#n.token(h)))
-  }
-
-  #fast (options) {
-    if (options !== undefined && options !== null && options.signal?.aborted) return false
-    return this.#hit()
-  }
-
-  /** The key under which the token is cached and stored. */
-  get key () { return this.#n.key }
-
-  /** `'app'` (client credentials) or `'user'` (a person's token; never an app token). */
-  get grant () { return this.#n.grant }
-
-  /** A fresh token: from the cache when possible, else one fetch shared by every caller. */
-  token (options) {
-    try {
-      if (this.#fast(options)) return Promise.resolve(this.#token)
-    } catch (err) {
-      return Promise.reject(toTwilioOAuthError(err))
-    }
-    return this.#fetch(options)
-  }
-
-  /** The access token string. */
-  accessToken (options) {
-    try {
-      if (this.#fast(options)) return Promise.resolve(this.#accessToken)
-    } catch (err) {
-      return Promise.reject(toTwilioOAuthError(err))
-    }
-    return this.#fetch(options).then(() => this.#accessToken)
-  }
-
-  /** `"Bearer <access token>"`. */
-  authorizationHeader (options) {
-    try {
-      if (this.#fast(options)) return Promise.resolve(this.#header)
-    } catch (err) {
-      return Promise.reject(toTwilioOAuthError(err))
-    }
-    return this.#fetch(options).then(() => this.#header)
-  }
-
-  /** The cached token if it may be handed out, else `null`. Synchronous; no I/O. */
-  cachedToken () {
-    let id
-    try {
-      id = this.#cachedId()
-    } catch (err) {
-      throw toTwilioOAuthError(err)
-    }
-    if (id === 0) return null
-    if (id === this.#id) return this.#token
-    const nativeToken = callSync(() => this.#n.cached())
-    return nativeToken === null ? null : this.#adopt(nativeToken)
-  }
-
-  /** A token other than `rejectedAccessToken`, which the API just refused (401). */
-  async tokenAfterUnauthorized (rejectedAccessToken, options) {
-    const { signal } = optionsObject(options, 'tokenAfterUnauthorized')
-    return this.#adopt(await callAsync(signal, (h) => this.#n.tokenAfterUnauthorized(rejectedAccessToken, h)))
-  }
-
-  /** Drops the cached token (call it after a 401 from the API). */
-  invalidate () {
-    callSync(() => this.#n.invalidate())
-  }
-
-  /** `{ hits, fetches, backgroundRefreshes, failures, storeHits, storeErrors }`. */
-  stats () {
-    return callSync(() => this.#n.stats())
-  }
-
-  /** A credential provider for twilio-node: `client.setCredentialProvider(…)`. */
-  toTwilioCredentialProvider () {
-    return twilioCredentialProvider(this)
-  }
-
-  [inspectSymbol] (depth, options, inspect) {
-    return `TokenProvider ${(inspect ?? util.inspect)({ key: this.key, grant: this.grant, cached: this.cachedToken() ?? undefined, stats: this.stats() }, options)}`
   }
 }
+
+const nativeTokenProvider = OAuthClient.prototype.tokenProvider
+Object.defineProperty(OAuthClient.prototype, 'tokenProvider', {
+  value: /** @type {import('./native').OAuthClient['tokenProvider']} */ function tokenProvider (options) {
+    const store = options?.store
+    if (store !== undefined && store !== null && !(store instanceof FileStore) && !(store instanceof RedisStore)) {
+      options = { ...options, store: /** @type {any} */ (storeDispatcher(store)) }
+    }
+    return nativeTokenProvider.call(this, options)
+  },
+  writable: true,
+  enumerable: true,
+  configurable: true
+})
 
 // ---------------------------------------------------------------------------------------------
-// OAuthClient
+// The classes as exported.
 
-function pick (source, keys) {
-  const out = {}
-  for (const k of keys) {
-    if (source[k] !== undefined) out[k] = source[k]
-  }
-  return out
-}
-
-const clientKeys = ['clientId', 'clientSecret', 'accountSid', 'authToken', 'baseUrl', 'timeout', 'maxRetries']
-const v1Keys = ['code', 'codeVerifier', 'deviceCode', 'deviceId', 'refreshToken']
-const v2Keys = ['code', 'redirectUri', 'audience', 'refreshToken', 'scope', 'codeVerifier', 'accountSid']
-const providerKeys = ['scope', 'audience', 'refreshAhead', 'expiryMargin', 'accountSid', 'account', 'grant']
-
-/** Configuration plus the raw OAuth endpoint calls. */
-class OAuthClient {
-  #n
-
-  /**
-   * Options not given are read from TWILIO_CLIENT_ID, TWILIO_CLIENT_SECRET,
-   * TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.
-   */
-  constructor (options) {
-    const o = pick(optionsObject(options, 'OAuthClient'), clientKeys)
-    this.#n = callSync(() => new native.NativeClient(o))
-  }
-
-  /** A client configured from the TWILIO_* environment variables (plus any options given). */
-  static fromEnv (options) {
-    return new OAuthClient(options)
-  }
-
-  get clientId () { return this.#n.clientId }
-  get baseUrl () { return this.#n.baseUrl }
-  get hasClientSecret () { return this.#n.hasClientSecret }
-
-  /** `POST /v1/token`. */
-  async createToken (grantType, options) {
-    const o = optionsObject(options, 'createToken')
-    const nativeToken = await callAsync(o.signal, (h) => this.#n.createToken(grantType, pick(o, v1Keys), h))
-    return new Token(tokenGuard, nativeToken)
-  }
-
-  /** `POST /v1/device/code`. */
-  async createDeviceCode (scopes, options) {
-    const o = optionsObject(options, 'createDeviceCode')
-    const list = typeof scopes === 'string' ? [scopes] : scopes
-    const audiences = typeof o.audiences === 'string' ? [o.audiences] : o.audiences
-    const nativeDevice = await callAsync(o.signal, (h) => this.#n.createDeviceCode(list, audiences, h))
-    return new DeviceAuthorization(tokenGuard, nativeDevice)
-  }
-
-  /** `POST /v2/token`. */
-  async createOauth2Token (grantType, options) {
-    const o = optionsObject(options, 'createOauth2Token')
-    const nativeToken = await callAsync(o.signal, (h) => this.#n.createOauth2Token(grantType, pick(o, v2Keys), h))
-    return new Token(tokenGuard, nativeToken)
-  }
-
-  /** Same as `createOauth2Token`. */
-  createOAuth2Token (grantType, options) {
-    return this.createOauth2Token(grantType, options)
-  }
-
-  /** A client-credentials token; `accountSid` acts on behalf of that account. */
-  async clientCredentials (options) {
-    const o = optionsObject(options, 'clientCredentials')
-    const nativeToken = await callAsync(o.signal, (h) => this.#n.clientCredentials(o.scope, o.audience, o.accountSid, h))
-    return new Token(tokenGuard, nativeToken)
-  }
-
-  /** Exchanges an authorization code (with its PKCE verifier). */
-  async exchangeCode (code, options) {
-    const o = optionsObject(options, 'exchangeCode')
-    const nativeToken = await callAsync(o.signal, (h) => this.#n.exchangeCode(code, o.redirectUri, o.codeVerifier, h))
-    return new Token(tokenGuard, nativeToken)
-  }
-
-  /** Trades a refresh token for a new token. */
-  async refresh (refreshToken, options) {
-    const o = optionsObject(options, 'refresh')
-    const nativeToken = await callAsync(o.signal, (h) => this.#n.refresh(refreshToken, h))
-    return new Token(tokenGuard, nativeToken)
-  }
-
-  /** Builds the `/v2/authorize` URL with PKCE (no request). */
-  authorizationUrl (redirectUri, options) {
-    const o = optionsObject(options, 'authorizationUrl')
-    const request = callSync(() => this.#n.authorizationUrl(redirectUri, o.scope, o.state))
-    return new AuthorizationRequest(tokenGuard, request)
-  }
-
-  /** Polls for the device flow's token until the user decides; `{ signal }` cancels. */
-  async pollDeviceToken (device, options) {
-    if (!(device instanceof DeviceAuthorization)) {
-      throw new ConfigError('pollDeviceToken needs the DeviceAuthorization from createDeviceCode()')
+const skipped = new Set(['token', 'accessToken', 'authorizationHeader', 'cachedToken', 'tokenAfterUnauthorized', 'toTwilioCredentialProvider', '_hotPath'])
+for (const cls of [OAuthClient, TokenProvider, Token, DeviceAuthorization, AuthorizationRequest, FileStore, RedisStore]) {
+  guardMethods(/** @type {any} */ (cls.prototype), skipped)
+  guardMethods(/** @type {any} */ (cls))
+  // `util.inspect` shows the redacted summary, as `JSON.stringify` does.
+  Object.defineProperty(cls.prototype, util.inspect.custom, {
+    /**
+     * @param {number} depth
+     * @param {util.InspectOptionsStylized} options
+     * @param {typeof util.inspect} inspect
+     */
+    value (depth, options, inspect) {
+      return `${cls.name} ${(inspect ?? util.inspect)(this.toJSON(), options)}`
     }
-    const o = optionsObject(options, 'pollDeviceToken')
-    const nativeToken = await callAsync(o.signal, (h) => this.#n.pollDeviceToken(nativeOfDevice(device), h))
-    return new Token(tokenGuard, nativeToken)
-  }
-
-  /**
-   * A cached token source for API calls. Durations in seconds. With `initialToken` or
-   * `account` it holds a person's token (`grant: 'user'`), renewed with its refresh token and
-   * never replaced by an app token; else the app's own (client credentials).
-   */
-  tokenProvider (options) {
-    const o = optionsObject(options, 'tokenProvider')
-    const nativeOptions = pick(o, providerKeys)
-    let dispatcher = null
-    if (o.store instanceof FileStore) {
-      nativeOptions.fileStorePath = o.store.path
-    } else if (o.store !== undefined && o.store !== null) {
-      dispatcher = storeDispatcher(o.store)
-    }
-    let initial = null
-    if (o.initialToken !== undefined && o.initialToken !== null) {
-      if (!(o.initialToken instanceof Token)) throw new ConfigError('initialToken must be a Token')
-      initial = nativeOfToken(o.initialToken)
-    }
-    const nativeProvider = callSync(() => this.#n.tokenProvider(nativeOptions, dispatcher, initial))
-    return new TokenProvider(tokenGuard, nativeProvider)
-  }
-
-  [inspectSymbol] (depth, options, inspect) {
-    return `OAuthClient ${(inspect ?? util.inspect)({ clientId: this.clientId, baseUrl: this.baseUrl }, options)}`
-  }
+  })
 }
 
 module.exports = {
-  OAuthClient,
+  OAuthClient: guardConstructor(OAuthClient),
   TokenProvider,
   Token,
   DeviceAuthorization,
   AuthorizationRequest,
-  FileStore,
-  DEVICE_CODE_GRANT: 'urn:ietf:params:oauth:grant-type:device_code',
+  FileStore: guardConstructor(FileStore),
+  RedisStore: guardConstructor(RedisStore),
+  DEVICE_CODE_GRANT: native.DEVICE_CODE_GRANT,
   ...errorClasses
 }
 
-// Only in builds with the `test-hooks` feature (the package's own tests): a call that panics
-// inside the core, whose promise must reject with a TwilioOAuthError.
-if (typeof native._panicForTest === 'function') {
-  module.exports._panicForTest = () => callAsync(null, () => native._panicForTest())
+// Only in builds with the `test-hooks` feature (the package's own tests): calls that panic
+// inside the core, which must fail with a TwilioOAuthError.
+if (internal._panicForTest !== undefined && internal._panicForTestSync !== undefined) {
+  Object.assign(module.exports, {
+    _panicForTest: cancellable(internal._panicForTest),
+    _panicForTestSync: rethrowing(internal._panicForTestSync)
+  })
 }

@@ -8,6 +8,7 @@ export const {
   DeviceAuthorization,
   AuthorizationRequest,
   FileStore,
+  RedisStore,
   DEVICE_CODE_GRANT,
   TwilioOAuthError,
   ApiError,

@@ -23,6 +23,6 @@ try {
   console.log(`token: ${provider.cachedToken()}`) // redacted: Bearer eyJ0eXAi…(423 chars) (expires in 3599s)
   console.log(provider.stats()) // { hits: 2, fetches: 1, backgroundRefreshes: 0, failures: 0, storeHits: 0, storeErrors: 0 }
 } catch (err) {
-  if (err instanceof ApiError) console.error(`Twilio said ${err.status} (code ${err.code}): ${err.message}`)
+  if (err instanceof ApiError) console.error(`Twilio said ${err.status} (code ${err.code}): ${err.serverMessage}`)
   throw err
 }

@@ -7,6 +7,7 @@ import {
   LoginRequiredError,
   OAuthClient,
   RateLimitedError,
+  RedisStore,
   Token,
   TwilioOAuthError,
   type DeviceAuthorization,
@@ -51,14 +52,14 @@ export async function tour (baseUrl: string): Promise<void> {
   } catch (err) {
     if (err instanceof CancelledError) return
     if (err instanceof RateLimitedError) console.log(err.retryAfter)
-    if (err instanceof ApiError) console.log(err.status, err.code, err.error, err.moreInfo)
+    if (err instanceof ApiError) console.log(err.status, err.code, err.error, err.serverMessage, err.moreInfo)
     if (err instanceof TwilioOAuthError) console.log(err.name)
   }
 
   const memory = new Map<string, string>()
   const store: TokenStore = {
     load: (key) => memory.get(key) ?? null,
-    save: async (key, t) => { memory.set(key, t.serialize()) },
+    save: async (key, t) => { memory.set(key, t.toJson()) },
     delete: (key) => { memory.delete(key) }
   }
   const provider = client.tokenProvider({ scope: 'x', store, refreshAhead: 60, expiryMargin: 5 })
@@ -70,6 +71,12 @@ export async function tour (baseUrl: string): Promise<void> {
   provider.invalidate()
 
   client.tokenProvider({ store: new FileStore('/tmp/tokens.json'), initialToken: Token.fromAccessToken('a', 60) })
+  const handed: Token = Token.fromAccessToken('a', { expiresIn: 60, refreshToken: 'r' })
+  const copy: Token = Token.fromJson(handed.toJson())
+  const fleet = new RedisStore('redis://127.0.0.1:6379/0', { keyPrefix: 'app:', encryptionKey: new Uint8Array(32) })
+  const fleetProvider = client.tokenProvider({ store: fleet, initialToken: copy })
+  const encrypted: boolean = fleet.encrypted
+  void [encrypted, fleetProvider.stats().storeErrors, new RedisStore('redis://127.0.0.1:6379/0', { encryptionKey: 'base64…' })]
   const onBehalf = await client.clientCredentials({ accountSid: 'AC0123456789abcdef0123456789abcdef' })
   void onBehalf.issuedAt.getTime()
   const person = client.tokenProvider({ store: new FileStore('/tmp/tokens.json'), account: 'alice', grant: 'user' })

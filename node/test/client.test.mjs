@@ -119,14 +119,37 @@ describe('OAuthClient', () => {
     }
   })
 
-  test('Token.serialize round-trips through Token.deserialize', async () => {
+  test('token.toJson round-trips through Token.fromJson, and the old names still work', async () => {
     const client = new OAuthClient(clientOptions(mock()))
     const token = await client.clientCredentials()
-    const copy = Token.deserialize(token.serialize())
+    const copy = Token.fromJson(token.toJson())
     assert.equal(copy.accessToken, token.accessToken)
     assert.equal(copy.expiresAt.getTime() / 1000 | 0, token.expiresAt.getTime() / 1000 | 0)
+    // serialize/deserialize: the deprecated names of the same calls.
+    assert.equal(token.serialize(), token.toJson())
+    assert.equal(Token.deserialize(token.serialize()).accessToken, token.accessToken)
     const made = Token.fromAccessToken('opaque-token', 60)
     assert.deepEqual(made.claims(), {})
     assert.ok(made.expiresIn() <= 60)
+  })
+
+  test('Token.fromAccessToken takes the lifetime as a number or with a refresh token in an options object', () => {
+    const plain = Token.fromAccessToken('opaque-token', 60)
+    assert.equal(plain.refreshToken, undefined)
+    const withRefresh = Token.fromAccessToken('opaque-token', { expiresIn: 120, refreshToken: 'a-refresh-token' })
+    assert.equal(withRefresh.refreshToken, 'a-refresh-token')
+    assert.ok(withRefresh.expiresIn() > 60 && withRefresh.expiresIn() <= 120)
+    // An hour when no lifetime is given, as in the other languages.
+    const hour = Token.fromAccessToken('opaque-token')
+    assert.ok(hour.expiresIn() > 3590 && hour.expiresIn() <= 3600)
+    assert.ok(Token.fromAccessToken('opaque-token', { refreshToken: 'r' }).expiresIn() > 3590)
+    for (const bad of [-1, Number.NaN, Infinity]) {
+      assert.throws(() => Token.fromAccessToken('opaque-token', bad), (err) => {
+        assert.ok(err instanceof oauth.ConfigError, `${err?.name}: ${err?.message}`)
+        // One rule and one message for seconds, the core's.
+        assert.match(err.message, /must be a number of seconds from 0 to/)
+        return true
+      })
+    }
   })
 })

@@ -1,5 +1,6 @@
 import test, { describe } from 'node:test'
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import oauth, { packageDir } from './pkg.mjs'
@@ -42,13 +43,52 @@ describe('errors', () => {
   test('every error kind of the core is an exported class with the core\'s parent', () => {
     const native = createRequire(join(packageDir, 'index.js'))('./native.js')
     const kinds = native.errorKinds()
-    assert.ok(kinds.some((k) => k.name === 'LoginRequiredError' && k.parent === 'ApiError'))
-    for (const { name, parent } of kinds) {
+    assert.ok(kinds.some(([name, parent]) => name === 'LoginRequiredError' && parent === 'ApiError'))
+    for (const [name, parent] of kinds) {
       const cls = oauth[name]
       assert.equal(typeof cls, 'function', `${name} is not exported`)
       assert.equal(new cls('m').name, name)
       assert.equal(Object.getPrototypeOf(cls), parent == null ? Error : oauth[parent], `${name} extends ${parent}`)
     }
+  })
+
+  test('every error kind of the core is declared in index.d.ts with its parent', () => {
+    const native = createRequire(join(packageDir, 'index.js'))('./native.js')
+    const declared = new Map()
+    for (const m of readFileSync(join(packageDir, 'index.d.ts'), 'utf8').matchAll(/^export declare class (\w+) extends (\w+)/gm)) {
+      declared.set(m[1], m[2])
+    }
+    for (const [name, parent] of native.errorKinds()) {
+      assert.equal(declared.get(name), parent ?? 'Error', `index.d.ts: class ${name} extends ${parent ?? 'Error'}`)
+    }
+    assert.equal(declared.size, native.errorKinds().length)
+  })
+
+  test('a native error carries the core\'s record as an object, and its message is the human text', () => {
+    const native = createRequire(join(packageDir, 'index.js'))('./native.js')
+    let raw
+    try {
+      new native.OAuthClient({ clientId: 'not-a-client-id' })
+    } catch (err) {
+      raw = err
+    }
+    assert.ok(raw instanceof Error)
+    assert.equal(typeof raw.twilioOAuthError, 'object')
+    assert.equal(raw.twilioOAuthError.kind, 'ConfigError')
+    assert.equal(raw.twilioOAuthError.parent, 'TwilioOAuthError')
+    assert.equal(raw.message, raw.twilioOAuthError.message)
+    assert.ok(!raw.message.startsWith('{'), raw.message)
+    assert.match(raw.message, /client_id|client id/i)
+  })
+
+  test('an ApiError\'s message is the human text; the server\'s own words are in serverMessage', async () => {
+    const client = new OAuthClient(clientOptions(mock(), { clientSecret: 'wrong-secret' }))
+    await assert.rejects(client.clientCredentials(), isKind(ApiError, (err) => {
+      assert.equal(err.serverMessage, 'Invalid client credentials')
+      assert.notEqual(err.message, err.serverMessage)
+      for (const part of ['401', '321401', err.serverMessage]) assert.ok(err.message.includes(part), err.message)
+      assert.equal(err.twilioOAuthError, undefined)
+    }))
   })
 
   test('a refused client secret is an ApiError with Twilio\'s code and moreInfo', async () => {
@@ -157,6 +197,8 @@ describe('errors', () => {
     })
     await assert.rejects(panicForTest(), panicked)
     await assert.rejects(Promise.all([panicForTest(), panicForTest()]), panicked)
+    // A synchronous call goes through the core's guard as well.
+    assert.throws(() => oauth.default._panicForTestSync(), panicked)
     const client = new OAuthClient(clientOptions(mock()))
     const token = await client.clientCredentials()
     assert.equal(token.tokenType, 'Bearer')

@@ -2,7 +2,9 @@ import test, { describe } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { inspect } from 'node:util'
-import oauth, { projectDir } from './pkg.mjs'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import oauth, { packageDir, projectDir, projectRequire } from './pkg.mjs'
 import { useMock, clientOptions, CLIENT_SECRET, AUTH_TOKEN } from './mock.mjs'
 
 const { OAuthClient } = oauth
@@ -44,6 +46,27 @@ describe('package', () => {
       console.log(JSON.stringify(missing))
     `])
     assert.equal(out, '[]')
+  })
+
+  test('the declared values (native.d.ts from napi-rs, index.d.ts) are exactly the exports', () => {
+    const declared = new Set()
+    for (const file of ['native.d.ts', 'index.d.ts']) {
+      for (const m of readFileSync(join(packageDir, file), 'utf8').matchAll(/^export declare (?:class|const|function) (\w+)/gm)) {
+        // napi-rs's loader reports which artifact it loaded; not part of the API.
+        if (!m[1].startsWith('__napi')) declared.add(m[1])
+      }
+    }
+    const exported = Object.keys(projectRequire('twilio-oauth')).filter((k) => !k.startsWith('_'))
+    assert.deepEqual([...declared].sort(), exported.sort())
+    for (const name of ['OAuthClient', 'TokenProvider', 'Token', 'FileStore', 'RedisStore', 'LoginRequiredError']) {
+      assert.ok(declared.has(name), name)
+    }
+  })
+
+  test('the generated declarations carry the Rust doc comments', () => {
+    const types = readFileSync(join(packageDir, 'native.d.ts'), 'utf8')
+    assert.match(types, /\/\*\* The cached token if it may be handed out, else `null`\. Synchronous; no I\/O\. \*\/\n\s+cachedToken\(\): Token \| null/)
+    assert.match(types, /@deprecated Use `Token\.fromJson`/)
   })
 
   test('inspect, String and JSON.stringify never show a secret in full', async () => {

@@ -119,11 +119,11 @@ describe('TokenProvider', () => {
     assert.equal(await mock().requests('/v2/token'), 1)
   })
 
-  test('an async JavaScript TokenStore can keep serialized tokens', async () => {
+  test('an async JavaScript TokenStore can keep tokens as toJson() strings', async () => {
     const saved = new Map()
     const store = {
       async load (key) { await new Promise((resolve) => setImmediate(resolve)); return saved.get(key) },
-      async save (key, token) { await new Promise((resolve) => setImmediate(resolve)); saved.set(key, token.serialize()) },
+      async save (key, token) { await new Promise((resolve) => setImmediate(resolve)); saved.set(key, token.toJson()) },
       async delete (key) { saved.delete(key) }
     }
     const client = new OAuthClient(clientOptions(mock()))

@@ -24,7 +24,7 @@ function run (cmd, args, cwd, capture = false) {
   return r.stdout
 }
 
-let status = 1
+let status
 try {
   const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], packageRoot, true))
   const files = packed[0].files.map((f) => f.path)

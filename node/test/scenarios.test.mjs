@@ -303,7 +303,8 @@ function checkError (err, want, problems) {
         ok = err.error === value
         break
       case 'message':
-        ok = err.message === value
+        // The server's own words (the core's `ApiError.message`); `err.message` is the human text.
+        ok = err.serverMessage === value
         break
       case 'message_contains':
         ok = err.message.includes(value)
@@ -318,7 +319,7 @@ function checkError (err, want, problems) {
         throw new Error(`unknown expectation error.${key}`)
     }
     if (!ok) {
-      const fields = JSON.stringify({ status: err.status, code: err.code, error: err.error, moreInfo: err.moreInfo, retryAfter: err.retryAfter })
+      const fields = JSON.stringify({ status: err.status, code: err.code, error: err.error, serverMessage: err.serverMessage, moreInfo: err.moreInfo, retryAfter: err.retryAfter })
       problems.push(`error.${key}: want ${JSON.stringify(value)}, got ${err.name}: ${err.message} ${fields}`)
     }
   }

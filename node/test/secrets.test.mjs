@@ -124,7 +124,7 @@ describe('secrets', () => {
     scan.object(provider, provider.stats())
     assert.ok(saved.length >= 1)
     for (const t of saved) scan.token(t)
-    scan.token(Token.deserialize(first.serialize()))
+    scan.token(Token.fromJson(first.toJson()))
 
     const credentials = provider.toTwilioCredentialProvider()
     const strategy = credentials.toAuthStrategy()

@@ -64,6 +64,29 @@ describe("people's tokens", () => {
     assert.deepEqual((await mock().stats()).requests, {})
   })
 
+  test('a token made with Token.fromAccessToken and its refresh token is renewed with that refresh token', async () => {
+    const client = new OAuthClient(clientOptions(mock()))
+    const login = await pkceLogin(client)
+    const handed = Token.fromAccessToken(login.accessToken, { expiresIn: 600, refreshToken: login.refreshToken })
+    const provider = client.tokenProvider({ initialToken: handed })
+    assert.equal(provider.grant, 'user')
+    assert.equal(await provider.accessToken(), login.accessToken)
+    provider.invalidate()
+    const renewed = await provider.token()
+    assert.notEqual(renewed.accessToken, login.accessToken)
+    assert.deepEqual(await formValues(mock(), '/v2/token', 'refresh_token'), [login.refreshToken])
+  })
+
+  test('an empty access token is a ConfigError, from the core', () => {
+    for (const empty of ['', '   ']) {
+      assert.throws(() => Token.fromAccessToken(empty, 60), (err) => {
+        assert.ok(err instanceof ConfigError, `${err?.name}: ${err?.message}`)
+        assert.match(err.message, /access token must not be empty/)
+        return true
+      })
+    }
+  })
+
   test('a user provider renews with the rotated refresh token and never sends one twice', async () => {
     const client = new OAuthClient(clientOptions(mock()))
     const login = await pkceLogin(client)

@@ -5,7 +5,7 @@ import { startMock, CLIENT_ID, CLIENT_SECRET, ACCOUNT_SID, AUTH_TOKEN } from './
 
 const [cmd, ...args] = process.argv.slice(2)
 const mock = await startMock()
-let status = 1
+let status
 try {
   const r = spawnSync(cmd, args, {
     stdio: 'inherit',

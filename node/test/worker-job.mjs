@@ -17,7 +17,7 @@ if (job === 'use') {
   const saved = new Map()
   const store = {
     async load (key) { storeThreads.add(threadId); return saved.get(key) ?? null },
-    async save (key, token) { storeThreads.add(threadId); saved.set(key, token.serialize()) }
+    async save (key, token) { storeThreads.add(threadId); saved.set(key, token.toJson()) }
   }
   const stored = await client.tokenProvider({ store, scope: 'stored' }).token()
   parentPort.postMessage({

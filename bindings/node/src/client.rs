@@ -1,44 +1,58 @@
-//! `OAuthClient` as a native class: options in, promises of tokens out.
+//! `OAuthClient`: options in, promises of tokens out.
 
 use std::sync::Arc;
 
 use napi::Env;
-use napi::bindgen_prelude::Object;
+use napi::bindgen_prelude::{ClassInstance, Either, Either3, Object};
 use napi_derive::napi;
-use std::str::FromStr;
+use twilio_oauth::runtime::seconds;
+use twilio_oauth::{ClientOptions, Error, TokenStore, V1TokenRequest, V2TokenRequest};
 
-use twilio_oauth::{FileStore, GrantKind, OAuthClient, TokenStore, V1TokenRequest, V2TokenRequest};
+use crate::error::{guarded, to_js};
+use crate::provider::{GrantKind, TokenProvider};
+use crate::store::{FileStore, JsStore, RedisStore, StoreFn};
+use crate::task::{cancel_token, spawn};
+use crate::token::{AuthorizationRequest, DeviceAuthorization, Token};
 
-use crate::error::{check, config, to_napi};
-use crate::provider::NativeProvider;
-use crate::store::{JsStore, StoreFn};
-use crate::task::{CancelHandle, spawn};
-use crate::token::{NativeDevice, NativeToken, seconds};
-
-/// Options of `new OAuthClient(…)`; unset ones fall back to `TWILIO_*` variables.
+/// Options of `new OAuthClient(…)`. Options not given are read from `TWILIO_CLIENT_ID`,
+/// `TWILIO_CLIENT_SECRET`, `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN` (and the base URL from
+/// `TWILIO_OAUTH_BASE_URL`).
 #[napi(object)]
 #[derive(Default)]
-pub struct ClientOptions {
-    /// The OAuth app's id (`OQ…`).
+pub struct OAuthClientOptions {
+    /// The OAuth app's id (`OQ…`, 34 characters).
     pub client_id: Option<String>,
-    /// The app's secret; unset for public clients.
+    /// The app's secret; absent for public (PKCE/device) clients.
     pub client_secret: Option<String>,
-    /// Account SID for the v1 endpoints.
+    /// Account SID for the v1 endpoints' HTTP Basic auth.
     pub account_sid: Option<String>,
-    /// Auth token for the v1 endpoints.
+    /// Auth token for the v1 endpoints' HTTP Basic auth.
     pub auth_token: Option<String>,
-    /// The OAuth server (default `https://oauth.twilio.com`).
+    /// The OAuth server (default `https://oauth.twilio.com`; `http://` only for loopback
+    /// hosts).
     pub base_url: Option<String>,
-    /// Whole-request timeout in seconds (default 30).
+    /// Whole-call timeout in seconds, retries included (default 30).
     pub timeout: Option<f64>,
+    /// Connect timeout in seconds.
+    pub connect_timeout: Option<f64>,
     /// Retries on connect errors, 429 and 5xx (default 2).
     pub max_retries: Option<f64>,
 }
 
-/// Optional fields of `createToken` (v1).
-#[napi(object)]
+/// Every network call accepts an `AbortSignal`: aborting rejects the call with
+/// `CancelledError` at once (a fetch it shares with other callers goes on for them).
+#[napi(object, object_to_js = false)]
 #[derive(Default)]
-pub struct V1TokenOptions {
+pub struct CallOptions<'a> {
+    /// Cancels the call.
+    #[napi(ts_type = "AbortSignal")]
+    pub signal: Option<Object<'a>>,
+}
+
+/// Optional fields of `createToken` (v1 `/v1/token`).
+#[napi(object, object_to_js = false)]
+#[derive(Default)]
+pub struct CreateTokenOptions<'a> {
     /// `Code`.
     pub code: Option<String>,
     /// `CodeVerifier`.
@@ -49,12 +63,26 @@ pub struct V1TokenOptions {
     pub device_id: Option<String>,
     /// `RefreshToken`.
     pub refresh_token: Option<String>,
+    /// Cancels the call.
+    #[napi(ts_type = "AbortSignal")]
+    pub signal: Option<Object<'a>>,
 }
 
-/// Optional fields of `createOauth2Token` (v2).
-#[napi(object)]
+/// Optional fields of `createDeviceCode`.
+#[napi(object, object_to_js = false)]
 #[derive(Default)]
-pub struct V2TokenOptions {
+pub struct CreateDeviceCodeOptions<'a> {
+    /// Audiences to request.
+    pub audiences: Option<Either<Vec<String>, String>>,
+    /// Cancels the call.
+    #[napi(ts_type = "AbortSignal")]
+    pub signal: Option<Object<'a>>,
+}
+
+/// Optional fields of `createOauth2Token` (v2 `/v2/token`).
+#[napi(object, object_to_js = false)]
+#[derive(Default)]
+pub struct CreateOauth2TokenOptions<'a> {
     /// `code`.
     pub code: Option<String>,
     /// `redirect_uri`.
@@ -67,82 +95,136 @@ pub struct V2TokenOptions {
     pub scope: Option<String>,
     /// `code_verifier`.
     pub code_verifier: Option<String>,
-    /// The `account_sid` query parameter.
+    /// Sent as the `account_sid` query parameter ("act on behalf of").
     pub account_sid: Option<String>,
+    /// Cancels the call.
+    #[napi(ts_type = "AbortSignal")]
+    pub signal: Option<Object<'a>>,
 }
 
-/// Options of `tokenProvider` (durations in seconds).
-#[napi(object)]
+/// Optional fields of `clientCredentials`.
+#[napi(object, object_to_js = false)]
 #[derive(Default)]
-pub struct ProviderOptions {
+pub struct ClientCredentialsOptions<'a> {
     /// Scope to request.
     pub scope: Option<String>,
     /// Audience to request.
     pub audience: Option<String>,
-    /// Refresh in the background this many seconds before expiry.
-    pub refresh_ahead: Option<f64>,
-    /// Never hand out a token this many seconds from expiry.
-    pub expiry_margin: Option<f64>,
-    /// Keep tokens in this JSON file (the core's `FileStore`) instead of memory.
-    pub file_store_path: Option<String>,
+    /// Act on behalf of this account (sent as the `account_sid` query parameter).
+    pub account_sid: Option<String>,
+    /// Cancels the call.
+    #[napi(ts_type = "AbortSignal")]
+    pub signal: Option<Object<'a>>,
+}
+
+/// Optional fields of `exchangeCode`.
+#[napi(object, object_to_js = false)]
+#[derive(Default)]
+pub struct ExchangeCodeOptions<'a> {
+    /// The redirect URI the code was sent to.
+    pub redirect_uri: Option<String>,
+    /// The PKCE verifier of `authorizationUrl`.
+    pub code_verifier: Option<String>,
+    /// Cancels the call.
+    #[napi(ts_type = "AbortSignal")]
+    pub signal: Option<Object<'a>>,
+}
+
+/// Optional fields of `authorizationUrl`.
+#[napi(object)]
+#[derive(Default)]
+pub struct AuthorizationUrlOptions {
+    /// Scope to request.
+    pub scope: Option<String>,
+    /// Random when not given.
+    pub state: Option<String>,
+}
+
+/// Options of `tokenProvider`. Durations in seconds.
+#[napi(object, object_to_js = false)]
+#[derive(Default)]
+pub struct TokenProviderOptions<'a> {
+    /// Scope to request (normalised: `"b a"` and `"a  b"` share one cache key).
+    pub scope: Option<String>,
+    /// Audience to request.
+    pub audience: Option<String>,
     /// Client credentials on behalf of this account (`account_sid`); part of the cache key.
     pub account_sid: Option<String>,
-    /// A label for the person whose token this is (makes the provider a user provider).
+    /// A label for the person (`'alice@example.com'`): keeps two people apart in a shared
+    /// store and lets a later process find this login in the store without a token in hand.
+    /// Makes the provider a user provider. Default: the token's JWT `sub`.
     pub account: Option<String>,
-    /// `"app"` or `"user"` (default: user when `account` or an initial token is given).
-    #[napi(ts_type = "'app' | 'user'")]
-    pub grant: Option<String>,
+    /// `'app'` or `'user'` (anything else is a `ConfigError`). Default: `'user'` when
+    /// `initialToken` or `account` is given, else `'app'`. A user provider never hands out an
+    /// app token: when its login cannot be refreshed it rejects with `LoginRequiredError`.
+    pub grant: Option<GrantKind>,
+    /// Where tokens live besides memory: a `FileStore`, a `RedisStore`, or any object with
+    /// `load(key)`, `save(key, token)` and optionally `delete(key)`. Default: memory only.
+    #[napi(ts_type = "import('./index').TokenStore | FileStore | RedisStore")]
+    pub store:
+        Option<Either3<ClassInstance<'a, FileStore>, ClassInstance<'a, RedisStore>, StoreFn>>,
+    /// Refresh in the background this many seconds before expiry (default: 5 minutes or half
+    /// the lifetime, with a little jitter).
+    pub refresh_ahead: Option<f64>,
+    /// Never hand out a token this many seconds from expiry (default: 30 s or a tenth of the
+    /// lifetime).
+    pub expiry_margin: Option<f64>,
+    /// A person's token obtained elsewhere (device login, code exchange), renewed with its
+    /// refresh token. With a `store` too, the first call reconciles with what the store holds
+    /// (the token issued later wins) and saves it.
+    #[napi(ts_type = "Token")]
+    pub initial_token: Option<ClassInstance<'a, Token>>,
 }
 
-/// What `authorizationUrl` returns.
-#[napi(object)]
-pub struct AuthorizationRequest {
-    /// The `/v2/authorize` URL to open.
-    pub url: String,
-    /// The `state` the redirect must carry back.
-    pub state: String,
-    /// The PKCE verifier for `exchangeCode` (secret).
-    pub code_verifier: String,
-}
-
-/// The core's `OAuthClient`.
+/// Configuration of a Twilio OAuth app plus the raw OAuth endpoint calls.
 #[napi]
-pub struct NativeClient {
-    inner: OAuthClient,
+pub struct OAuthClient {
+    inner: twilio_oauth::OAuthClient,
 }
 
 #[napi]
-impl NativeClient {
-    /// Builds a client; options not given are read from `TWILIO_*` variables.
+impl OAuthClient {
+    /// A client; options not given are read from the `TWILIO_*` variables.
     #[napi(constructor)]
-    pub fn new(options: Option<ClientOptions>) -> napi::Result<Self> {
+    pub fn new(env: &Env, options: Option<OAuthClientOptions>) -> napi::Result<Self> {
         let o = options.unwrap_or_default();
-        let mut b = OAuthClient::builder().language("node").from_env();
-        if let Some(v) = o.client_id {
-            b = b.client_id(v);
-        }
-        if let Some(v) = o.client_secret {
-            b = b.client_secret(v);
-        }
-        if let Some(v) = o.account_sid {
-            b = b.account_sid(v);
-        }
-        if let Some(v) = o.auth_token {
-            b = b.auth_token(v);
-        }
-        if let Some(v) = o.base_url {
-            b = b.base_url(v);
-        }
-        if let Some(v) = o.timeout {
-            b = b.timeout(seconds("timeout", v)?);
-        }
-        if let Some(v) = o.max_retries {
-            if !(v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= f64::from(u32::MAX)) {
-                return Err(config("maxRetries must be a non-negative integer"));
+        let max_retries = match o.max_retries {
+            None => None,
+            Some(v)
+                if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= f64::from(u32::MAX) =>
+            {
+                Some(v as u32)
             }
-            b = b.max_retries(v as u32);
-        }
-        check(b.build()).map(|inner| Self { inner })
+            Some(_) => {
+                return Err(to_js(
+                    env,
+                    &Error::Config {
+                        message: "maxRetries must be a non-negative integer".into(),
+                    },
+                ));
+            }
+        };
+        let options = ClientOptions {
+            client_id: o.client_id,
+            client_secret: o.client_secret,
+            account_sid: o.account_sid,
+            auth_token: o.auth_token,
+            base_url: o.base_url,
+            timeout: o.timeout,
+            connect_timeout: o.connect_timeout,
+            max_retries,
+            language: Some("node".into()),
+            from_env: true,
+        };
+        guarded(env, || twilio_oauth::OAuthClient::from_options(options))
+            .map(|inner| Self { inner })
+    }
+
+    /// The same as `new OAuthClient(options)`: a client configured from the `TWILIO_*`
+    /// variables plus any options given.
+    #[napi(factory, writable = true, configurable = true)]
+    pub fn from_env(env: &Env, options: Option<OAuthClientOptions>) -> napi::Result<Self> {
+        Self::new(env, options)
     }
 
     /// The app's client id.
@@ -164,13 +246,12 @@ impl NativeClient {
     }
 
     /// `POST /v1/token`.
-    #[napi(ts_return_type = "Promise<NativeToken>")]
+    #[napi(ts_return_type = "Promise<Token>")]
     pub fn create_token<'env>(
         &self,
         env: &'env Env,
         grant_type: String,
-        options: Option<V1TokenOptions>,
-        cancel: Option<&CancelHandle>,
+        options: Option<CreateTokenOptions<'_>>,
     ) -> napi::Result<Object<'env>> {
         let o = options.unwrap_or_default();
         let request = V1TokenRequest {
@@ -184,39 +265,39 @@ impl NativeClient {
         let client = self.inner.clone();
         spawn(
             env,
-            cancel,
+            cancel_token(env, o.signal)?,
             async move { client.create_token(&request).await },
-            NativeToken::new,
+            Token::new,
         )
     }
 
-    /// `POST /v1/device/code`.
-    #[napi(ts_return_type = "Promise<NativeDevice>")]
+    /// `POST /v1/device/code`: the codes to show the user.
+    #[napi(ts_return_type = "Promise<DeviceAuthorization>")]
     pub fn create_device_code<'env>(
         &self,
         env: &'env Env,
-        scopes: Vec<String>,
-        audiences: Option<Vec<String>>,
-        cancel: Option<&CancelHandle>,
+        scopes: Either<Vec<String>, String>,
+        options: Option<CreateDeviceCodeOptions<'_>>,
     ) -> napi::Result<Object<'env>> {
+        let o = options.unwrap_or_default();
+        let scopes = list(scopes);
+        let audiences = o.audiences.map(list).unwrap_or_default();
         let client = self.inner.clone();
-        let audiences = audiences.unwrap_or_default();
         spawn(
             env,
-            cancel,
+            cancel_token(env, o.signal)?,
             async move { client.create_device_code(&scopes, &audiences).await },
-            |inner| NativeDevice { inner },
+            |inner| DeviceAuthorization { inner },
         )
     }
 
     /// `POST /v2/token`.
-    #[napi(ts_return_type = "Promise<NativeToken>")]
+    #[napi(ts_return_type = "Promise<Token>")]
     pub fn create_oauth2_token<'env>(
         &self,
         env: &'env Env,
         grant_type: String,
-        options: Option<V2TokenOptions>,
-        cancel: Option<&CancelHandle>,
+        options: Option<CreateOauth2TokenOptions<'_>>,
     ) -> napi::Result<Object<'env>> {
         let o = options.unwrap_or_default();
         let request = V2TokenRequest {
@@ -232,110 +313,121 @@ impl NativeClient {
         let client = self.inner.clone();
         spawn(
             env,
-            cancel,
+            cancel_token(env, o.signal)?,
             async move { client.create_oauth2_token(&request).await },
-            NativeToken::new,
+            Token::new,
         )
     }
 
-    /// A client-credentials token (on behalf of `account_sid` when given).
-    #[napi(ts_return_type = "Promise<NativeToken>")]
+    /// Same as `createOauth2Token`.
+    #[napi(js_name = "createOAuth2Token", ts_return_type = "Promise<Token>")]
+    pub fn create_oauth2_token_alias<'env>(
+        &self,
+        env: &'env Env,
+        grant_type: String,
+        options: Option<CreateOauth2TokenOptions<'_>>,
+    ) -> napi::Result<Object<'env>> {
+        self.create_oauth2_token(env, grant_type, options)
+    }
+
+    /// A client-credentials token (on behalf of `accountSid` when given).
+    #[napi(ts_return_type = "Promise<Token>")]
     pub fn client_credentials<'env>(
         &self,
         env: &'env Env,
-        scope: Option<String>,
-        audience: Option<String>,
-        account_sid: Option<String>,
-        cancel: Option<&CancelHandle>,
+        options: Option<ClientCredentialsOptions<'_>>,
     ) -> napi::Result<Object<'env>> {
+        let o = options.unwrap_or_default();
         let client = self.inner.clone();
         spawn(
             env,
-            cancel,
+            cancel_token(env, o.signal)?,
             async move {
                 client
                     .client_credentials(
-                        scope.as_deref(),
-                        audience.as_deref(),
-                        account_sid.as_deref(),
+                        o.scope.as_deref(),
+                        o.audience.as_deref(),
+                        o.account_sid.as_deref(),
                     )
                     .await
             },
-            NativeToken::new,
+            Token::new,
         )
     }
 
-    /// Exchanges an authorization code.
-    #[napi(ts_return_type = "Promise<NativeToken>")]
+    /// Exchanges an authorization code (with its PKCE verifier).
+    #[napi(ts_return_type = "Promise<Token>")]
     pub fn exchange_code<'env>(
         &self,
         env: &'env Env,
         code: String,
-        redirect_uri: Option<String>,
-        code_verifier: Option<String>,
-        cancel: Option<&CancelHandle>,
+        options: Option<ExchangeCodeOptions<'_>>,
     ) -> napi::Result<Object<'env>> {
+        let o = options.unwrap_or_default();
         let client = self.inner.clone();
         spawn(
             env,
-            cancel,
+            cancel_token(env, o.signal)?,
             async move {
                 client
-                    .exchange_code(&code, redirect_uri.as_deref(), code_verifier.as_deref())
+                    .exchange_code(&code, o.redirect_uri.as_deref(), o.code_verifier.as_deref())
                     .await
             },
-            NativeToken::new,
+            Token::new,
         )
     }
 
     /// Trades a refresh token for a new token.
-    #[napi(ts_return_type = "Promise<NativeToken>")]
+    #[napi(ts_return_type = "Promise<Token>")]
     pub fn refresh<'env>(
         &self,
         env: &'env Env,
         refresh_token: String,
-        cancel: Option<&CancelHandle>,
+        options: Option<CallOptions<'_>>,
     ) -> napi::Result<Object<'env>> {
+        let cancel = cancel_token(env, options.and_then(|o| o.signal))?;
         let client = self.inner.clone();
         spawn(
             env,
             cancel,
             async move { client.refresh(&refresh_token).await },
-            NativeToken::new,
+            Token::new,
         )
     }
 
-    /// Polls for the device flow's token until the user decides.
-    #[napi(ts_return_type = "Promise<NativeToken>")]
+    /// Polls for the device flow's token until the user approves or denies (RFC 8628,
+    /// honouring `slow_down`); `{ signal }` cancels.
+    #[napi(ts_return_type = "Promise<Token>")]
     pub fn poll_device_token<'env>(
         &self,
         env: &'env Env,
-        device: &NativeDevice,
-        cancel: Option<&CancelHandle>,
+        device: &DeviceAuthorization,
+        options: Option<CallOptions<'_>>,
     ) -> napi::Result<Object<'env>> {
+        let cancel = cancel_token(env, options.and_then(|o| o.signal))?;
         let client = self.inner.clone();
         let device = device.inner.clone();
         spawn(
             env,
             cancel,
             async move { client.poll_device_token(&device).await },
-            NativeToken::new,
+            Token::new,
         )
     }
 
-    /// Builds the PKCE authorization URL (no request).
-    #[napi(catch_unwind)]
+    /// Builds the `/v2/authorize` URL with PKCE (S256); no request.
+    #[napi]
     pub fn authorization_url(
         &self,
+        env: &Env,
         redirect_uri: String,
-        scope: Option<String>,
-        state: Option<String>,
+        options: Option<AuthorizationUrlOptions>,
     ) -> napi::Result<AuthorizationRequest> {
-        let r = check(self.inner.authorization_url(
-            &redirect_uri,
-            scope.as_deref(),
-            state.as_deref(),
-        ))?;
+        let o = options.unwrap_or_default();
+        let r = guarded(env, || {
+            self.inner
+                .authorization_url(&redirect_uri, o.scope.as_deref(), o.state.as_deref())
+        })?;
         Ok(AuthorizationRequest {
             url: r.url,
             state: r.state,
@@ -343,45 +435,54 @@ impl NativeClient {
         })
     }
 
-    /// A cached token source. `store` is the JavaScript layer's dispatcher for a custom
-    /// `TokenStore`; `initial_token` a token obtained elsewhere.
-    #[napi(
-        ts_args_type = "options: ProviderOptions | undefined | null, store?: ((op: string, key: string, token: NativeToken | null) => Promise<string | null>) | null, initialToken?: NativeToken | null"
-    )]
+    /// A cached token source for API calls. With `initialToken` or `account` it holds a
+    /// person's token (`grant: 'user'`), renewed with its refresh token and never replaced by
+    /// an app token; else the app's own (client credentials).
+    #[napi]
     pub fn token_provider(
         &self,
-        options: Option<ProviderOptions>,
-        store: Option<StoreFn>,
-        initial_token: Option<&NativeToken>,
-    ) -> napi::Result<NativeProvider> {
+        env: &Env,
+        options: Option<TokenProviderOptions<'_>>,
+    ) -> napi::Result<TokenProvider> {
         let o = options.unwrap_or_default();
-        let store: Option<Arc<dyn TokenStore>> = match (store, o.file_store_path) {
-            (Some(f), _) => Some(Arc::new(JsStore::new(f))),
-            (None, Some(path)) => Some(Arc::new(FileStore::new(path))),
-            (None, None) => None,
+        let store: Option<Arc<dyn TokenStore>> = match o.store {
+            // The core's own stores, unwrapped: their locks reach the provider.
+            Some(Either3::A(file)) => Some(file.inner.clone()),
+            Some(Either3::B(redis)) => Some(redis.inner.clone()),
+            Some(Either3::C(dispatcher)) => Some(Arc::new(JsStore::new(dispatcher))),
+            None => None,
         };
-        let options = twilio_oauth::ProviderOptions {
-            scope: o.scope,
-            audience: o.audience,
-            store,
-            refresh_ahead: o
-                .refresh_ahead
-                .map(|v| seconds("refreshAhead", v))
-                .transpose()?,
-            expiry_margin: o
-                .expiry_margin
-                .map(|v| seconds("expiryMargin", v))
-                .transpose()?,
-            initial_token: initial_token.map(|t| t.inner.clone()),
-            account_sid: o.account_sid,
-            account: o.account,
-            grant: o
-                .grant
-                .as_deref()
-                .map(GrantKind::from_str)
-                .transpose()
-                .map_err(|e| to_napi(&e))?,
-        };
-        Ok(NativeProvider::new(self.inner.token_provider(options)))
+        let duration = |name: &str, value: Option<f64>| value.map(|v| seconds(name, v)).transpose();
+        let options = guarded(env, || {
+            Ok(twilio_oauth::ProviderOptions {
+                scope: o.scope,
+                audience: o.audience,
+                store,
+                refresh_ahead: duration("refreshAhead", o.refresh_ahead)?,
+                expiry_margin: duration("expiryMargin", o.expiry_margin)?,
+                initial_token: o.initial_token.map(|t| t.inner.clone()),
+                account_sid: o.account_sid,
+                account: o.account,
+                grant: o.grant.map(GrantKind::core),
+            })
+        })?;
+        Ok(TokenProvider::new(self.inner.token_provider(options)))
+    }
+
+    /// `{ clientId, baseUrl }` (never a secret).
+    #[napi(js_name = "toJSON", ts_return_type = "Record<string, string>")]
+    pub fn summary(&self) -> std::collections::HashMap<String, String> {
+        std::collections::HashMap::from([
+            ("clientId".to_owned(), self.client_id()),
+            ("baseUrl".to_owned(), self.base_url()),
+        ])
+    }
+}
+
+/// One string or several.
+fn list(value: Either<Vec<String>, String>) -> Vec<String> {
+    match value {
+        Either::A(list) => list,
+        Either::B(one) => vec![one],
     }
 }

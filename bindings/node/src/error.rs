@@ -1,110 +1,90 @@
 //! The one place where core errors become JavaScript errors.
 //!
-//! A native error's message is a JSON object whose first key is `twilioOAuthError` (the
-//! kind, e.g. `"RateLimitedError"`), followed by the message (the core's `Display`, or for the
-//! API errors — `ApiError`, `RateLimitedError`, `LoginRequiredError` — the server's own
-//! message) and the kind's fields in camelCase. `node/index.js` (`toTwilioOAuthError`) parses
-//! it and throws the class of that name. Messages never contain secrets: the core guarantees
-//! it.
+//! A core error crosses as a JavaScript `Error` whose `message` is the human text and whose
+//! `twilioOAuthError` property is the core's [`twilio_oauth::ErrorRecord`] as a plain object
+//! (camelCase). `node/index.js` builds the exported class of that kind from it; the classes
+//! themselves are built from [`error_kinds`] (the core's `ERROR_KINDS`), so a kind the core
+//! adds is a class in JavaScript without an edit here. Messages never contain secrets: the
+//! core guarantees it.
 
-use napi::Status;
+use napi::bindgen_prelude::{JsObjectValue, JsValue, Object};
+use napi::{Env, Status};
 use napi_derive::napi;
-use serde_json::{Map, Value, json};
-use twilio_oauth::{ApiError, ERROR_KINDS, Error};
+use twilio_oauth::{ERROR_KINDS, Error, ErrorRecord};
 
-/// One error kind of the core, and the kind it specialises.
-#[napi(object)]
-pub struct ErrorKind {
-    /// The kind's public name (`"LoginRequiredError"`): the class `index.js` exports.
-    pub name: String,
-    /// The kind it specialises (`"ApiError"`); absent for the root, `TwilioOAuthError`.
-    pub parent: Option<String>,
+/// The property of a native error that holds its record.
+pub(crate) const RECORD_KEY: &str = "twilioOAuthError";
+
+/// Every error kind of the core with the kind it specialises, parents first (the core's
+/// `ERROR_KINDS`), as `[name, parent | null]` pairs: `index.js` builds its error classes
+/// from this list.
+#[napi(skip_typescript)]
+pub fn error_kinds() -> Vec<(&'static str, Option<&'static str>)> {
+    ERROR_KINDS.to_vec()
 }
 
-/// Every error kind the core has, so that the package's tests can check that each one is an
-/// exported class with the right parent.
-#[napi]
-pub fn error_kinds() -> Vec<ErrorKind> {
-    ERROR_KINDS
-        .iter()
-        .map(|(name, parent)| ErrorKind {
-            name: (*name).to_owned(),
-            parent: parent.map(str::to_owned),
-        })
-        .collect()
-}
-
-/// The JSON payload of a core error.
-pub(crate) fn payload(e: &Error) -> String {
-    let mut map = Map::new();
-    map.insert("twilioOAuthError".into(), json!(e.kind()));
-    // Every kind is named (the core's `Error` is exhaustive on purpose): a kind added to the
-    // core does not compile here until it is mapped.
-    match e {
-        // As in twilio-node's RestException, an API error's `message` is the server's message:
-        // the status, code, error and link are fields of their own.
-        Error::Api(api) | Error::RateLimited(api) | Error::LoginRequired(api) => {
-            api_fields(&mut map, api);
-        }
-        Error::InvalidResponse {
-            status, excerpt, ..
-        } => {
-            map.insert("message".into(), json!(e.to_string()));
-            map.insert("status".into(), json!(status));
-            map.insert("excerpt".into(), json!(excerpt));
-        }
-        Error::Config { .. }
-        | Error::AccessDenied { .. }
-        | Error::ExpiredToken { .. }
-        | Error::Transport { .. }
-        | Error::Timeout { .. }
-        | Error::Cancelled
-        | Error::Store { .. }
-        | Error::Internal { .. } => {
-            map.insert("message".into(), json!(e.to_string()));
-        }
+/// The core's record of `e`. The record carries a body's `error` field only; a Twilio body
+/// names the RFC 6749 error in its message (`"invalid_grant: …"`), which `oauth_error()`
+/// reads, as `err.error` always has in Node (a proposed change to the core's record).
+pub(crate) fn record(e: &Error) -> ErrorRecord {
+    let mut r = e.record();
+    if r.error.is_none() {
+        r.error = e.api().and_then(|a| a.oauth_error()).map(str::to_owned);
     }
-    Value::Object(map).to_string()
+    r
 }
 
-/// The fields of a server's error answer (`status`, `code`, `error`, `moreInfo`,
-/// `retryAfter` in seconds), with the server's message as the message.
-fn api_fields(map: &mut Map<String, Value>, api: &ApiError) {
-    map.insert("message".into(), json!(api.message));
-    map.insert("status".into(), json!(api.status));
-    map.insert("code".into(), json!(api.code));
-    map.insert("error".into(), json!(api.oauth_error()));
-    map.insert("moreInfo".into(), json!(api.more_info));
-    map.insert(
-        "retryAfter".into(),
-        json!(api.retry_after.map(|d| d.as_secs_f64())),
-    );
+/// The record as a plain object, field by field in camelCase (absent fields are `null`).
+fn to_object<'env>(env: &'env Env, r: &ErrorRecord) -> napi::Result<Object<'env>> {
+    let mut o = Object::new(env)?;
+    o.set_named_property("kind", r.kind)?;
+    o.set_named_property("parent", r.parent)?;
+    o.set_named_property("message", r.message.as_str())?;
+    o.set_named_property("status", r.status.map(u32::from))?;
+    o.set_named_property("code", r.code)?;
+    o.set_named_property("error", r.error.as_deref())?;
+    o.set_named_property("serverMessage", r.server_message.as_deref())?;
+    o.set_named_property("moreInfo", r.more_info.as_deref())?;
+    o.set_named_property("retryAfter", r.retry_after)?;
+    o.set_named_property("excerpt", r.excerpt.as_deref())?;
+    Ok(o)
 }
 
-/// A core error as a napi error carrying the payload.
-pub(crate) fn to_napi(e: &Error) -> napi::Error {
-    napi::Error::new(Status::GenericFailure, payload(e))
-}
-
-/// Bad input from JavaScript (a value of the wrong shape): a `ConfigError`.
-pub(crate) fn config(message: impl Into<String>) -> napi::Error {
-    to_napi(&Error::Config {
-        message: message.into(),
-    })
+/// A core error as the value a native call throws or rejects with: an `Error` carrying its
+/// record.
+pub(crate) fn to_js(env: &Env, e: &Error) -> napi::Error {
+    let record = record(e);
+    let build = || -> napi::Result<napi::Error> {
+        let mut error = env.create_error(napi::Error::new(
+            Status::GenericFailure,
+            record.message.clone(),
+        ))?;
+        error.set_named_property(RECORD_KEY, to_object(env, &record)?)?;
+        Ok(napi::Error::from(error.to_unknown()))
+    };
+    // Creating an object only fails when the engine is out of memory or shutting down: the
+    // message alone still says what happened.
+    build().unwrap_or_else(|_| napi::Error::new(Status::GenericFailure, e.to_string()))
 }
 
 /// Converts a core result for a synchronous method.
-pub(crate) fn check<T>(r: twilio_oauth::Result<T>) -> napi::Result<T> {
-    r.map_err(|e| to_napi(&e))
+pub(crate) fn check<T>(env: &Env, r: twilio_oauth::Result<T>) -> napi::Result<T> {
+    r.map_err(|e| to_js(env, &e))
+}
+
+/// Runs a synchronous call into the core with the core's guard (a panic becomes an error)
+/// and converts its error.
+pub(crate) fn guarded<T>(
+    env: &Env,
+    f: impl FnOnce() -> twilio_oauth::Result<T>,
+) -> napi::Result<T> {
+    check(env, twilio_oauth::runtime::guard_sync(f))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn parsed(e: &Error) -> Map<String, Value> {
-        serde_json::from_str(&payload(e)).unwrap()
-    }
+    use twilio_oauth::ApiError;
 
     fn refused_refresh() -> ApiError {
         ApiError::from_body(
@@ -115,25 +95,43 @@ mod tests {
     }
 
     #[test]
-    fn login_required_crosses_as_its_own_kind_with_the_api_fields() {
-        let map = parsed(&Error::LoginRequired(refused_refresh()));
-        assert_eq!(map["twilioOAuthError"], json!("LoginRequiredError"));
-        assert_eq!(map["status"], json!(400));
-        assert_eq!(map["code"], json!(322403));
-        assert_eq!(map["error"], json!("invalid_grant"));
+    fn login_required_keeps_the_api_fields_and_the_servers_words_apart() {
+        let r = record(&Error::LoginRequired(refused_refresh()));
+        assert_eq!(r.kind, "LoginRequiredError");
+        assert_eq!(r.parent, Some("ApiError"));
+        assert_eq!(r.status, Some(400));
+        assert_eq!(r.code, Some(322403));
+        assert_eq!(r.error.as_deref(), Some("invalid_grant"));
         assert_eq!(
-            map["moreInfo"],
-            json!("https://www.twilio.com/docs/errors/322403")
+            r.more_info.as_deref(),
+            Some("https://www.twilio.com/docs/errors/322403")
         );
         assert_eq!(
-            map["message"],
-            json!("invalid_grant: refresh token already used")
+            r.server_message.as_deref(),
+            Some("invalid_grant: refresh token already used")
         );
+        assert!(r.message.contains("sign in again"), "{}", r.message);
     }
 
     #[test]
-    fn every_core_kind_keeps_its_name_and_message() {
+    fn every_core_kind_keeps_its_name_and_parent() {
         let text = |m: &str| m.to_owned();
+        // Exhaustive on purpose: a kind added to the core fails to compile here until it has
+        // a case.
+        let case = |e: &Error| match e {
+            Error::Config { .. }
+            | Error::Api(_)
+            | Error::RateLimited(_)
+            | Error::LoginRequired(_)
+            | Error::AccessDenied { .. }
+            | Error::ExpiredToken { .. }
+            | Error::Transport { .. }
+            | Error::Timeout { .. }
+            | Error::InvalidResponse { .. }
+            | Error::Cancelled
+            | Error::Store { .. }
+            | Error::Internal { .. } => record(e),
+        };
         let cases = [
             Error::Config {
                 message: text("bad"),
@@ -166,18 +164,19 @@ mod tests {
                 message: text("bug"),
             },
         ];
-        // `Internal` crosses as the root kind, `TwilioOAuthError`: every kind is covered.
         let mut covered: Vec<&str> = cases.iter().map(Error::kind).collect();
         let mut kinds: Vec<&str> = ERROR_KINDS.iter().map(|(name, _)| *name).collect();
         covered.sort_unstable();
         kinds.sort_unstable();
         assert_eq!(covered, kinds);
+        let listed = error_kinds();
         for e in &cases {
-            let map = parsed(e);
-            assert_eq!(map["twilioOAuthError"], json!(e.kind()), "{e}");
-            let message = map["message"].as_str().unwrap_or_default();
-            assert!(!message.is_empty(), "{e}");
-            assert_eq!(map.contains_key("status"), e.status().is_some(), "{e}");
+            let r = case(e);
+            assert_eq!(r.kind, e.kind(), "{e}");
+            assert!(!r.message.is_empty(), "{e}");
+            assert_eq!(r.status.is_some(), e.status().is_some(), "{e}");
+            let kind = listed.iter().find(|(name, _)| *name == r.kind);
+            assert_eq!(kind.map(|(_, parent)| *parent), Some(r.parent), "{e}");
         }
     }
 }

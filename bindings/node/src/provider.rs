@@ -1,18 +1,38 @@
-//! `TokenProvider` as a native class. The synchronous methods are the cache-hit path: they
-//! answer on the JavaScript thread without touching the runtime.
+//! `TokenProvider`: the cached token that API calls use.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::cell::RefCell;
+use std::rc::Rc;
 
 use napi::Env;
-use napi::bindgen_prelude::{Function, JsObjectValue, Object};
+use napi::bindgen_prelude::{Either, Function, JsObjectValue, Object};
 use napi_derive::napi;
-use twilio_oauth::TokenProvider;
+use twilio_oauth::runtime::guard_sync;
 
-use crate::task::{CancelHandle, spawn};
-use crate::token::{NativeToken, token_id};
+use crate::client::CallOptions;
+use crate::error::to_js;
+use crate::task::{cancel_token, spawn};
+use crate::token::Token;
 
-/// The provider's counters.
-#[napi(object)]
+/// Whose token a provider holds: the app's own (client credentials) or a person's.
+#[napi(string_enum = "lowercase")]
+pub enum GrantKind {
+    /// The app's own token (client credentials).
+    App,
+    /// A person's token, renewed with its refresh token.
+    User,
+}
+
+impl GrantKind {
+    pub(crate) fn core(self) -> twilio_oauth::GrantKind {
+        match self {
+            GrantKind::App => twilio_oauth::GrantKind::App,
+            GrantKind::User => twilio_oauth::GrantKind::User,
+        }
+    }
+}
+
+/// A provider's counters.
+#[napi(object, object_from_js = false)]
 pub struct ProviderStats {
     /// Calls answered from the cache.
     pub hits: f64,
@@ -29,119 +49,173 @@ pub struct ProviderStats {
     pub store_errors: f64,
 }
 
-/// The core's `TokenProvider`.
+/// The cached token that API calls use: one fetch shared by every concurrent caller,
+/// refreshed in the background before it expires. Made by `client.tokenProvider()`.
 #[napi]
-pub struct NativeProvider {
-    inner: TokenProvider,
+pub struct TokenProvider {
+    inner: twilio_oauth::TokenProvider,
 }
 
-impl NativeProvider {
-    pub(crate) fn new(inner: TokenProvider) -> Self {
+impl TokenProvider {
+    pub(crate) fn new(inner: twilio_oauth::TokenProvider) -> Self {
         Self { inner }
     }
 }
 
+/// True when `a` and `b` are the same token (clones of one). Whoever calls this holds both,
+/// so neither can be freed and its address reused: equal addresses mean one token.
+fn same(a: &twilio_oauth::Token, b: &twilio_oauth::Token) -> bool {
+    std::ptr::eq(
+        a.access_token().secret().as_ptr(),
+        b.access_token().secret().as_ptr(),
+    )
+}
+
 #[napi]
-impl NativeProvider {
+impl TokenProvider {
     /// The key under which the token is cached and stored.
     #[napi(getter)]
     pub fn key(&self) -> String {
         self.inner.key().to_owned()
     }
 
-    /// `"app"` (client credentials) or `"user"` (a person's token, renewed with its refresh
-    /// token; never replaced by an app token).
-    #[napi(getter, ts_return_type = "'app' | 'user'")]
-    pub fn grant(&self) -> String {
-        self.inner.grant().as_str().to_owned()
+    /// `'app'` (client credentials) or `'user'` (a person's token; never an app token).
+    #[napi(getter)]
+    pub fn grant(&self) -> GrantKind {
+        match self.inner.grant() {
+            twilio_oauth::GrantKind::App => GrantKind::App,
+            twilio_oauth::GrantKind::User => GrantKind::User,
+        }
     }
 
-    /// The cache-hit path as two plain functions bound to this provider, returning a token's
-    /// identity (0 when there is none to hand out); the JavaScript layer keeps the wrapper of
-    /// the current token, so a hit allocates nothing.
-    /// - `tryTokenId()`: the core's `try_token()` (counts a hit, may start the background
+    /// The cache-hit path for `index.js`, as two plain functions over this provider (napi's
+    /// class methods cost several hundred nanoseconds a call; these, tens):
+    /// - `tryToken()`: the core's `try_token()` (counts a hit, may start the background
     ///   refresh);
-    /// - `cachedId()`: the core's `cached()` (no I/O, starts nothing).
+    /// - `cached()`: the core's `cached()` (no I/O, starts nothing).
     ///
-    /// napi's class methods track borrows of `this` on every call (most of a microsecond);
-    /// these closures skip that, so a cache hit costs about a hundred nanoseconds.
-    #[napi(ts_return_type = "{ tryTokenId: () => number, cachedId: () => number }")]
+    /// Each answers `0` when there is no token to hand out, `1` when it is the token the
+    /// previous answer carried, and else the new `Token`: `index.js` keeps that object, and
+    /// the strings it converted from it, for as long as the answer is `1`.
+    #[napi(js_name = "_hotPath", skip_typescript)]
     pub fn hot_path<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
+        let last: Rc<RefCell<Option<twilio_oauth::Token>>> = Rc::default();
         let mut functions = Object::new(env)?;
-        let provider = self.inner.clone();
-        let try_token_id: Function<'_, (), f64> =
-            env.create_function_from_closure("tryTokenId", move |_ctx| {
-                catch_unwind(AssertUnwindSafe(|| {
-                    provider.try_token().map_or(0.0, |t| token_id(&t))
-                }))
-                .map_err(|_| crate::error::to_napi(&internal("tryTokenId panicked")))
-            })?;
-        let provider = self.inner.clone();
-        let cached_id: Function<'_, (), f64> =
-            env.create_function_from_closure("cachedId", move |_ctx| {
-                catch_unwind(AssertUnwindSafe(|| {
-                    provider.cached().map_or(0.0, |t| token_id(&t))
-                }))
-                .map_err(|_| crate::error::to_napi(&internal("cachedId panicked")))
-            })?;
-        functions.set_named_property("tryTokenId", try_token_id)?;
-        functions.set_named_property("cachedId", cached_id)?;
+        for (name, counts) in [("tryToken", true), ("cached", false)] {
+            let provider = self.inner.clone();
+            let last = Rc::clone(&last);
+            let function: Function<'_, (), Either<u32, Token>> =
+                env.create_function_from_closure(name, move |ctx| {
+                    let current = guard_sync(|| {
+                        Ok(if counts {
+                            provider.try_token()
+                        } else {
+                            provider.cached()
+                        })
+                    })
+                    .map_err(|e| to_js(ctx.env, &e))?;
+                    let Some(token) = current else {
+                        return Ok(Either::A(0));
+                    };
+                    let mut last = last.borrow_mut();
+                    if last.as_ref().is_some_and(|l| same(l, &token)) {
+                        return Ok(Either::A(1));
+                    }
+                    *last = Some(token.clone());
+                    Ok(Either::B(Token::new(token)))
+                })?;
+            functions.set_named_property(name, function)?;
+        }
         Ok(functions)
     }
 
-    /// The core's `try_token()`: the token if it may be handed out, else `null`.
-    #[napi(catch_unwind)]
-    pub fn try_token(&self) -> Option<NativeToken> {
-        self.inner.try_token().map(NativeToken::new)
-    }
-
-    /// The cached token if it may be handed out; no I/O, starts nothing.
-    #[napi(catch_unwind)]
-    pub fn cached(&self) -> Option<NativeToken> {
-        self.inner.cached().map(NativeToken::new)
-    }
-
-    /// A fresh token: cached, or one fetch shared by every concurrent caller.
-    #[napi(ts_return_type = "Promise<NativeToken>")]
+    /// A fresh token: from the cache when possible (answered on the calling thread), else
+    /// one fetch shared by every concurrent caller.
+    #[napi(ts_return_type = "Promise<Token>")]
     pub fn token<'env>(
         &self,
         env: &'env Env,
-        cancel: Option<&CancelHandle>,
+        options: Option<CallOptions<'_>>,
     ) -> napi::Result<Object<'env>> {
         let provider = self.inner.clone();
         spawn(
             env,
-            cancel,
+            cancel_token(env, options.and_then(|o| o.signal))?,
             async move { provider.token().await },
-            NativeToken::new,
+            Token::new,
         )
     }
 
-    /// A token other than `rejected_access_token`, which the API just refused.
-    #[napi(ts_return_type = "Promise<NativeToken>")]
+    /// The access token string (of `token()`).
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn access_token<'env>(
+        &self,
+        env: &'env Env,
+        options: Option<CallOptions<'_>>,
+    ) -> napi::Result<Object<'env>> {
+        let provider = self.inner.clone();
+        spawn(
+            env,
+            cancel_token(env, options.and_then(|o| o.signal))?,
+            async move { provider.access_token().await },
+            |s| s,
+        )
+    }
+
+    /// `"Bearer <access token>"` (of `token()`).
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn authorization_header<'env>(
+        &self,
+        env: &'env Env,
+        options: Option<CallOptions<'_>>,
+    ) -> napi::Result<Object<'env>> {
+        let provider = self.inner.clone();
+        spawn(
+            env,
+            cancel_token(env, options.and_then(|o| o.signal))?,
+            async move { provider.authorization_header().await },
+            |s| s,
+        )
+    }
+
+    /// The cached token if it may be handed out, else `null`. Synchronous; no I/O.
+    #[napi]
+    pub fn cached_token(&self, env: &Env) -> napi::Result<Option<Token>> {
+        guard_sync(|| Ok(self.inner.cached().map(Token::new))).map_err(|e| to_js(env, &e))
+    }
+
+    /// A token other than `rejectedAccessToken`, which the API just refused (401): drops it
+    /// unless another caller already replaced it, then returns a good one.
+    #[napi(ts_return_type = "Promise<Token>")]
     pub fn token_after_unauthorized<'env>(
         &self,
         env: &'env Env,
         rejected_access_token: String,
-        cancel: Option<&CancelHandle>,
+        options: Option<CallOptions<'_>>,
     ) -> napi::Result<Object<'env>> {
         let provider = self.inner.clone();
         spawn(
             env,
-            cancel,
+            cancel_token(env, options.and_then(|o| o.signal))?,
             async move {
                 provider
                     .token_after_unauthorized(&rejected_access_token)
                     .await
             },
-            NativeToken::new,
+            Token::new,
         )
     }
 
-    /// Drops the cached token.
+    /// Drops the cached token, here and in the store (call it after a 401 from the API). A
+    /// person's refresh token is kept, so the next call renews instead of asking them to sign
+    /// in again.
     #[napi]
-    pub fn invalidate(&self) {
-        self.inner.invalidate();
+    pub fn invalidate(&self, env: &Env) -> napi::Result<()> {
+        guard_sync(|| {
+            self.inner.invalidate();
+            Ok(())
+        })
+        .map_err(|e| to_js(env, &e))
     }
 
     /// The provider's counters.
@@ -157,10 +231,17 @@ impl NativeProvider {
             store_errors: s.store_errors as f64,
         }
     }
-}
 
-fn internal(message: &str) -> twilio_oauth::Error {
-    twilio_oauth::Error::Internal {
-        message: message.to_owned(),
+    /// `{ key, grant, stats }` (never a secret).
+    #[napi(
+        js_name = "toJSON",
+        ts_return_type = "{ key: string, grant: GrantKind, stats: ProviderStats }"
+    )]
+    pub fn summary<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
+        let mut out = Object::new(env)?;
+        out.set_named_property("key", self.key())?;
+        out.set_named_property("grant", self.grant())?;
+        out.set_named_property("stats", self.stats())?;
+        Ok(out)
     }
 }

@@ -1,50 +1,40 @@
-//! Running a core future on the core's runtime and settling a JavaScript promise with it.
+//! Running a core future and settling a JavaScript promise with it.
 
 use std::future::Future;
 
-use napi::bindgen_prelude::{Object, ToNapiValue};
-use napi::{Env, JsDeferred};
-use napi_derive::napi;
-use twilio_oauth::{CancellationToken, Error};
+use napi::Env;
+use napi::bindgen_prelude::{Function, JsObjectValue, Object, ToNapiValue};
+use twilio_oauth::CancellationToken;
+use twilio_oauth::runtime::{guard, runtime};
 
-use crate::error::to_napi;
+use crate::error::to_js;
 
-/// A cancellation switch for one call: the JavaScript layer creates one per `AbortSignal` and
-/// calls `cancel()` when the signal aborts.
-#[napi]
-#[derive(Default)]
-pub struct CancelHandle {
-    token: CancellationToken,
+/// What `index.js` passes in an options object's `signal` field in place of the caller's
+/// `AbortSignal`: an empty object, on which the call sets `cancel()`, a function that ends it
+/// with `CancelledError` (`index.js` calls it when the signal aborts). A fetch the call shares
+/// with other callers goes on for them.
+pub(crate) fn cancel_token(
+    env: &Env,
+    signal: Option<Object<'_>>,
+) -> napi::Result<Option<CancellationToken>> {
+    let Some(mut handle) = signal else {
+        return Ok(None);
+    };
+    let token = CancellationToken::new();
+    let fire = token.clone();
+    let cancel: Function<'_, (), ()> = env.create_function_from_closure("cancel", move |_| {
+        fire.cancel();
+        Ok(())
+    })?;
+    handle.set_named_property("cancel", cancel)?;
+    Ok(Some(token))
 }
 
-#[napi]
-impl CancelHandle {
-    /// A switch that has not fired.
-    #[napi(constructor)]
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Cancels the call: its promise rejects with `CancelledError` at once.
-    #[napi]
-    pub fn cancel(&self) {
-        self.token.cancel();
-    }
-
-    /// True once `cancel()` was called.
-    #[napi(getter)]
-    pub fn cancelled(&self) -> bool {
-        self.token.is_cancelled()
-    }
-}
-
-/// Runs `fut` on the core's shared runtime and returns a promise of `convert(result)`.
-///
-/// The future races the cancel handle (if any): cancelling drops the future and rejects with
-/// `CancelledError`. A panic inside becomes a `TwilioOAuthError` (the core's `Internal`).
+/// Runs `fut` with the core's guard (a panic becomes an error; `cancel` ends the call with
+/// `Cancelled`) and returns a promise of `convert(result)`.
 pub(crate) fn spawn<'env, T, V, F, C>(
     env: &'env Env,
-    cancel: Option<&CancelHandle>,
+    cancel: Option<CancellationToken>,
     fut: F,
     convert: C,
 ) -> napi::Result<Object<'env>>
@@ -55,41 +45,19 @@ where
     C: FnOnce(T) -> V + Send + 'static,
 {
     let (deferred, promise) = env.create_deferred()?;
-    let cancel = cancel.map(|c| c.token.clone());
-    if cancel.as_ref().is_some_and(CancellationToken::is_cancelled) {
-        reject(deferred, &Error::Cancelled);
-        return Ok(promise);
+    match runtime() {
+        Ok(rt) => {
+            rt.spawn(async move {
+                deferred.resolve(resolver(guard(cancel, fut).await.map(convert)));
+            });
+        }
+        Err(e) => deferred.resolve(resolver(Err(e))),
     }
-    let runtime = match twilio_oauth::blocking::runtime() {
-        Ok(rt) => rt,
-        Err(e) => {
-            reject(deferred, &e);
-            return Ok(promise);
-        }
-    };
-    let guarded = async move {
-        match cancel {
-            Some(token) => tokio::select! {
-                biased;
-                () = token.cancelled() => Err(Error::Cancelled),
-                r = fut => r,
-            },
-            None => fut.await,
-        }
-    };
-    runtime.spawn(async move {
-        // `run` spawns the future as its own task, so a panic inside becomes an error here.
-        match twilio_oauth::blocking::run(guarded).await {
-            Ok(v) => deferred.resolve(move |_env: Env| Ok(convert(v))),
-            Err(e) => reject(deferred, &e),
-        }
-    });
     Ok(promise)
 }
 
-fn reject<V: ToNapiValue, R: FnOnce(Env) -> napi::Result<V>>(
-    deferred: JsDeferred<V, R>,
-    e: &Error,
-) {
-    deferred.reject(to_napi(e));
+/// What settles the promise on the JavaScript thread: the value, or the error with its
+/// record.
+fn resolver<V>(result: twilio_oauth::Result<V>) -> impl FnOnce(Env) -> napi::Result<V> {
+    move |env: Env| result.map_err(|e| to_js(&env, &e))
 }

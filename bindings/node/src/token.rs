@@ -1,76 +1,112 @@
-//! `Token` and `DeviceAuthorization` as native classes.
+//! `Token`, `DeviceAuthorization` and `AuthorizationRequest`: the core's objects as classes.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
+use napi::bindgen_prelude::{Either, Function, JsObjectValue, JsValue, Object, Undefined};
+use napi::{Env, JsDate};
 use napi_derive::napi;
 use serde_json::Value;
-use twilio_oauth::{DeviceAuthorization, Token, preview};
+use twilio_oauth::preview;
 
-use crate::error::{check, config};
+use crate::error::guarded;
 
-/// Milliseconds since the Unix epoch, for `new Date(ms)`.
-fn epoch_ms(t: SystemTime) -> f64 {
-    match t.duration_since(UNIX_EPOCH) {
+/// Lifetime of `Token.fromAccessToken(token)` when none is given, in seconds.
+pub const DEFAULT_EXPIRES_IN: f64 = 3600.0;
+
+/// A value, or `undefined` when absent (what a missing field reads as in JavaScript).
+pub(crate) fn maybe<T>(value: Option<T>) -> Either<T, Undefined> {
+    value.map_or(Either::B(()), Either::A)
+}
+
+/// A wall-clock time as a JavaScript `Date`.
+pub(crate) fn date(env: &Env, t: SystemTime) -> napi::Result<JsDate<'_>> {
+    let ms = match t.duration_since(UNIX_EPOCH) {
         Ok(d) => d.as_secs_f64() * 1000.0,
         Err(e) => -(e.duration().as_secs_f64() * 1000.0),
-    }
+    };
+    env.create_date(ms)
 }
 
-/// A number of seconds from JavaScript as a duration (`ConfigError` when negative or not
-/// finite).
-pub(crate) fn seconds(name: &str, value: f64) -> napi::Result<Duration> {
-    Duration::try_from_secs_f64(value)
-        .map_err(|_| config(format!("{name} must be a non-negative number of seconds")))
+/// A wall-clock time as an ISO 8601 string (`Date.prototype.toISOString`).
+fn iso(env: &Env, t: SystemTime) -> napi::Result<String> {
+    let d = date(env, t)?;
+    let to_iso: Function<'_, (), String> = d.get_named_property("toISOString")?;
+    to_iso.apply(d.to_unknown(), ())
 }
 
-/// An access token with its companions and its expiry (the core's `Token`).
+/// Options of `Token.fromAccessToken`.
+#[napi(object)]
+#[derive(Default)]
+pub struct FromAccessTokenOptions {
+    /// Seconds from now until the token expires (default 3600).
+    pub expires_in: Option<f64>,
+    /// The refresh token that came with it, if any: a provider given this token renews it
+    /// with the refresh token instead of asking the person to sign in again.
+    pub refresh_token: Option<String>,
+}
+
+/// An access token with its companions and its expiry. `String()`, `JSON.stringify` and
+/// `util.inspect` never show a secret in full.
 #[napi]
-pub struct NativeToken {
-    pub(crate) inner: Token,
+pub struct Token {
+    pub(crate) inner: twilio_oauth::Token,
 }
 
-impl NativeToken {
-    pub(crate) fn new(inner: Token) -> Self {
+impl Token {
+    pub(crate) fn new(inner: twilio_oauth::Token) -> Self {
         Self { inner }
     }
 }
 
-/// The identity of a token: the address of its shared access-token string. Two clones of
-/// one token share it; two live tokens never do.
-pub(crate) fn token_id(token: &Token) -> f64 {
-    token.access_token().secret().as_ptr() as usize as f64
-}
-
 #[napi]
-impl NativeToken {
-    /// A token obtained elsewhere, valid for `expires_in` seconds from now.
-    #[napi(factory)]
-    pub fn from_access_token(access_token: String, expires_in: f64) -> napi::Result<Self> {
-        if access_token.is_empty() {
-            return Err(config("access token must not be empty"));
-        }
-        Ok(Self::new(Token::new(
-            access_token,
-            seconds("expiresIn", expires_in)?,
-        )))
+impl Token {
+    /// A token obtained elsewhere: `Token.fromAccessToken(accessToken, expiresIn)` or
+    /// `Token.fromAccessToken(accessToken, { expiresIn, refreshToken })` (seconds from now,
+    /// default 3600). An empty access token is a `ConfigError`.
+    #[napi(factory, writable = true, configurable = true)]
+    pub fn from_access_token(
+        env: &Env,
+        access_token: String,
+        expires_in: Option<Either<f64, FromAccessTokenOptions>>,
+    ) -> napi::Result<Self> {
+        let (expires_in, refresh_token) = match expires_in {
+            Some(Either::A(secs)) => (secs, None),
+            Some(Either::B(o)) => (o.expires_in.unwrap_or(DEFAULT_EXPIRES_IN), o.refresh_token),
+            None => (DEFAULT_EXPIRES_IN, None),
+        };
+        guarded(env, || {
+            twilio_oauth::Token::from_access_token(
+                &access_token,
+                expires_in,
+                refresh_token.as_deref(),
+            )
+        })
+        .map(Self::new)
     }
 
-    /// Reads a token written by `serialize()`.
-    #[napi(factory)]
-    pub fn deserialize(json: String) -> napi::Result<Self> {
-        check(Token::from_json(&json)).map(Self::new)
+    /// Reads a token written by `token.toJson()` (for token stores); a `StoreError` when the
+    /// text is not one.
+    #[napi(factory, writable = true, configurable = true)]
+    pub fn from_json(env: &Env, json: String) -> napi::Result<Self> {
+        guarded(env, || twilio_oauth::Token::from_json(&json)).map(Self::new)
     }
 
-    /// The whole token, secrets included, as JSON for a token store.
+    /// @deprecated Use `Token.fromJson`.
+    #[napi(factory, writable = true, configurable = true)]
+    pub fn deserialize(env: &Env, json: String) -> napi::Result<Self> {
+        Self::from_json(env, json)
+    }
+
+    /// The whole token, secrets included, as JSON for a token store. Keep it secret.
     #[napi]
-    pub fn serialize(&self) -> String {
+    pub fn to_json(&self) -> String {
         self.inner.to_json()
     }
 
-    /// Identity of the underlying token (equal for the same token, across calls).
-    #[napi(getter)]
-    pub fn id(&self) -> f64 {
-        token_id(&self.inner)
+    /// @deprecated Use `token.toJson()`.
+    #[napi]
+    pub fn serialize(&self) -> String {
+        self.to_json()
     }
 
     /// The access token.
@@ -87,39 +123,38 @@ impl NativeToken {
 
     /// The refresh token, when the grant issued one.
     #[napi(getter)]
-    pub fn refresh_token(&self) -> Option<String> {
-        self.inner.refresh_token().map(|t| t.secret().to_owned())
+    pub fn refresh_token(&self) -> Either<String, Undefined> {
+        maybe(self.inner.refresh_token().map(|t| t.secret().to_owned()))
     }
 
     /// The OpenID Connect id token, when the grant issued one.
     #[napi(getter)]
-    pub fn id_token(&self) -> Option<String> {
-        self.inner.id_token().map(|t| t.secret().to_owned())
+    pub fn id_token(&self) -> Either<String, Undefined> {
+        maybe(self.inner.id_token().map(|t| t.secret().to_owned()))
     }
 
     /// The granted scope, when known.
     #[napi(getter)]
-    pub fn scope(&self) -> Option<String> {
-        self.inner.scope().map(str::to_owned)
+    pub fn scope(&self) -> Either<String, Undefined> {
+        maybe(self.inner.scope().map(str::to_owned))
     }
 
-    /// When the token expires, in milliseconds since the epoch.
+    /// When the token expires (wall clock).
     #[napi(getter)]
-    pub fn expires_at_ms(&self) -> f64 {
-        epoch_ms(self.inner.expires_at())
+    pub fn expires_at<'env>(&self, env: &'env Env) -> napi::Result<JsDate<'env>> {
+        date(env, self.inner.expires_at())
     }
 
-    /// When the token was issued (the JWT `iat`, else when it arrived), in milliseconds since
-    /// the epoch.
+    /// When the token was issued (the JWT `iat`, else when it arrived).
     #[napi(getter)]
-    pub fn issued_at_ms(&self) -> f64 {
-        epoch_ms(self.inner.issued_at())
+    pub fn issued_at<'env>(&self, env: &'env Env) -> napi::Result<JsDate<'env>> {
+        date(env, self.inner.issued_at())
     }
 
     /// Whose token it is: the access token's JWT `sub`, else the id token's.
     #[napi(getter)]
-    pub fn subject(&self) -> Option<String> {
-        self.inner.subject()
+    pub fn subject(&self) -> Either<String, Undefined> {
+        maybe(self.inner.subject())
     }
 
     /// The lifetime the token had when received, in seconds.
@@ -128,7 +163,7 @@ impl NativeToken {
         self.inner.lifetime().as_secs_f64()
     }
 
-    /// Seconds left before expiry (zero once expired).
+    /// Seconds left before expiry (0 once expired).
     #[napi]
     pub fn expires_in(&self) -> f64 {
         self.inner.expires_in().as_secs_f64()
@@ -140,8 +175,8 @@ impl NativeToken {
         self.inner.is_expired()
     }
 
-    /// The access token's JWT claims, unverified; empty when it is not a JWT.
-    #[napi]
+    /// The access token's JWT claims, unverified; `{}` when it is not a JWT.
+    #[napi(ts_return_type = "Record<string, unknown>")]
     pub fn claims(&self) -> Value {
         Value::Object(self.inner.claims().clone())
     }
@@ -152,27 +187,41 @@ impl NativeToken {
         self.inner.authorization_header()
     }
 
-    /// The core's redacted display form: `Bearer eyJhbGci…(812 chars) (expires in 3599s)`.
-    #[napi]
+    /// `Bearer eyJhbGci…(812 chars) (expires in 3599s)`.
+    #[napi(js_name = "toString")]
     pub fn display(&self) -> String {
         self.inner.to_string()
     }
 
-    /// A short preview of the access token (`eyJhbGci…(812 chars)`).
-    #[napi(getter)]
-    pub fn access_token_preview(&self) -> String {
-        preview(self.inner.access_token().secret())
+    /// A redacted summary (what `JSON.stringify` writes and `util.inspect` shows).
+    #[napi(js_name = "toJSON", ts_return_type = "Record<string, string>")]
+    pub fn summary<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
+        let mut out = Object::new(env)?;
+        out.set_named_property("tokenType", self.inner.token_type())?;
+        out.set_named_property("accessToken", preview(self.inner.access_token().secret()))?;
+        if self.inner.refresh_token().is_some() {
+            out.set_named_property("refreshToken", "[redacted]")?;
+        }
+        if self.inner.id_token().is_some() {
+            out.set_named_property("idToken", "[redacted]")?;
+        }
+        if let Some(scope) = self.inner.scope() {
+            out.set_named_property("scope", scope)?;
+        }
+        out.set_named_property("expiresAt", iso(env, self.inner.expires_at())?)?;
+        Ok(out)
     }
 }
 
-/// The answer of `/v1/device/code` (the core's `DeviceAuthorization`).
+/// The answer of the device-code request: what to show the user. `deviceCode` is secret:
+/// readable, never shown.
 #[napi]
-pub struct NativeDevice {
-    pub(crate) inner: DeviceAuthorization,
+pub struct DeviceAuthorization {
+    pub(crate) inner: twilio_oauth::DeviceAuthorization,
 }
 
 #[napi]
-impl NativeDevice {
+impl DeviceAuthorization {
     /// The device code (secret).
     #[napi(getter)]
     pub fn device_code(&self) -> String {
@@ -191,22 +240,22 @@ impl NativeDevice {
         self.inner.verification_uri().to_owned()
     }
 
-    /// The verification URL with the user code filled in, when sent.
+    /// The verification URL with the user code filled in, when the server sent one.
     #[napi(getter)]
-    pub fn verification_uri_complete(&self) -> Option<String> {
-        self.inner.verification_uri_complete().map(str::to_owned)
+    pub fn verification_uri_complete(&self) -> Either<String, Undefined> {
+        maybe(self.inner.verification_uri_complete().map(str::to_owned))
     }
 
-    /// The minimum time between polls, in seconds.
+    /// Minimum seconds between polls.
     #[napi(getter)]
     pub fn interval(&self) -> f64 {
         self.inner.interval().as_secs_f64()
     }
 
-    /// When the codes expire, in milliseconds since the epoch.
+    /// When the codes expire (wall clock).
     #[napi(getter)]
-    pub fn expires_at_ms(&self) -> f64 {
-        epoch_ms(self.inner.expires_at())
+    pub fn expires_at<'env>(&self, env: &'env Env) -> napi::Result<JsDate<'env>> {
+        date(env, self.inner.expires_at())
     }
 
     /// Seconds left before the codes expire.
@@ -215,9 +264,75 @@ impl NativeDevice {
         self.inner.expires_in().as_secs_f64()
     }
 
-    /// A short preview of the device code.
+    /// `Open <verificationUri> and enter <userCode>`.
+    #[napi(js_name = "toString")]
+    pub fn display(&self) -> String {
+        format!(
+            "Open {} and enter {}",
+            self.inner.verification_uri(),
+            self.inner.user_code()
+        )
+    }
+
+    /// A redacted summary (what `JSON.stringify` writes and `util.inspect` shows).
+    #[napi(js_name = "toJSON", ts_return_type = "Record<string, string | number>")]
+    pub fn summary<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
+        let mut out = Object::new(env)?;
+        out.set_named_property("userCode", self.inner.user_code())?;
+        out.set_named_property("verificationUri", self.inner.verification_uri())?;
+        if let Some(complete) = self.inner.verification_uri_complete() {
+            out.set_named_property("verificationUriComplete", complete)?;
+        }
+        out.set_named_property("interval", self.interval())?;
+        out.set_named_property("expiresAt", iso(env, self.inner.expires_at())?)?;
+        out.set_named_property("deviceCode", preview(self.inner.device_code().secret()))?;
+        Ok(out)
+    }
+}
+
+/// What `authorizationUrl` returns. `codeVerifier` is secret: keep it (and `state`) for
+/// `exchangeCode` after the redirect.
+#[napi]
+pub struct AuthorizationRequest {
+    pub(crate) url: String,
+    pub(crate) state: String,
+    pub(crate) code_verifier: String,
+}
+
+#[napi]
+impl AuthorizationRequest {
+    /// The `/v2/authorize` URL to open.
     #[napi(getter)]
-    pub fn device_code_preview(&self) -> String {
-        preview(self.inner.device_code().secret())
+    pub fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    /// The `state` the redirect must carry back.
+    #[napi(getter)]
+    pub fn state(&self) -> String {
+        self.state.clone()
+    }
+
+    /// The PKCE verifier for `exchangeCode` (secret; redacted in `JSON.stringify` and
+    /// `util.inspect`).
+    #[napi(getter)]
+    pub fn code_verifier(&self) -> String {
+        self.code_verifier.clone()
+    }
+
+    /// The URL.
+    #[napi(js_name = "toString")]
+    pub fn display(&self) -> String {
+        self.url.clone()
+    }
+
+    /// A redacted summary (what `JSON.stringify` writes and `util.inspect` shows).
+    #[napi(js_name = "toJSON", ts_return_type = "Record<string, string>")]
+    pub fn summary<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
+        let mut out = Object::new(env)?;
+        out.set_named_property("url", self.url.as_str())?;
+        out.set_named_property("state", self.state.as_str())?;
+        out.set_named_property("codeVerifier", "[redacted]")?;
+        Ok(out)
     }
 }
