@@ -2,7 +2,8 @@
 
     python worker.py '{"base_url": …, "redis_url": …, "encryption_key": …, "seconds": …, …}'
 
-It builds `token_provider(store=RedisStore(...))` (no store when `redis_url` is null), waits for
+It builds `token_provider(store=RedisStore(...))` (a FileStore with `store_path`, no store when
+neither is given), waits for
 `start_at` (a wall-clock time, so the fleet starts together), then calls `token()` every
 `interval` seconds for `seconds` seconds, checking each token the moment it is returned. It
 prints one JSON line: calls, errors, expired tokens handed out, the token's lifetime as the client
@@ -17,7 +18,7 @@ import sys
 import time
 from typing import Any
 
-from twilio_oauth import OAuthClient, RedisStore, TwilioOAuthError
+from twilio_oauth import FileStore, OAuthClient, RedisStore, TwilioOAuthError
 
 
 def run(spec: dict[str, Any]) -> dict[str, Any]:
@@ -27,7 +28,9 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         base_url=spec["base_url"],
         timeout=10,
     )
-    store = None
+    store: FileStore | RedisStore | None = None
+    if spec.get("store_path"):
+        store = FileStore(spec["store_path"])
     if spec.get("redis_url"):
         store = RedisStore(
             spec["redis_url"],
