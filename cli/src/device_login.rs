@@ -71,9 +71,21 @@ pub async fn run(args: DeviceLoginArgs) -> Result<(), Failure> {
     show_instructions(&device, tty, show_qr);
 
     let cancel = CancellationToken::new();
+    // The handler is registered here, before the spinner says we are waiting: `ctrl_c()` only
+    // registers when its task first runs, and a Ctrl-C before that killed the process outright.
+    #[cfg(unix)]
+    let mut interrupt =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
     let on_ctrl_c = {
         let cancel = cancel.clone();
         tokio::spawn(async move {
+            #[cfg(unix)]
+            if let Some(signal) = interrupt.as_mut() {
+                if signal.recv().await.is_some() {
+                    cancel.cancel();
+                }
+                return;
+            }
             if tokio::signal::ctrl_c().await.is_ok() {
                 cancel.cancel();
             }
