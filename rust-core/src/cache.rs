@@ -644,13 +644,7 @@ impl TokenProvider {
                 return true;
             }
         }
-        let rejected = self
-            .0
-            .rejected
-            .lock()
-            .as_deref()
-            .is_some_and(|r| r == stored.access_token().secret());
-        let stored = if rejected {
+        let stored = if self.is_rejected(&stored) {
             stored.expired_copy(self.0.clock.now(), self.0.clock.system_time())
         } else {
             stored

@@ -204,15 +204,18 @@ impl RedisStore {
 
     /// The Redis key of a cache key: the prefix and a hash (a cache key names a person).
     pub fn redis_key(&self, key: &str) -> String {
-        let digest = Sha256::digest(key.as_bytes());
-        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-        format!("{}token:{hex}", self.0.options.key_prefix)
+        self.hashed("token", key)
     }
 
     fn lock_key(&self, key: &str) -> String {
+        self.hashed("lock", key)
+    }
+
+    /// `<prefix><kind>:<hash of the cache key>`.
+    fn hashed(&self, kind: &str, key: &str) -> String {
         let digest = Sha256::digest(key.as_bytes());
         let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-        format!("{}lock:{hex}", self.0.options.key_prefix)
+        format!("{}{kind}:{hex}", self.0.options.key_prefix)
     }
 
     async fn connection(&self) -> Result<ConnectionManager> {
