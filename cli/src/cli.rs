@@ -97,6 +97,15 @@ pub struct ServerArgs {
     /// Whole-request timeout in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub timeout: u64,
+
+    /// A PEM file of CA certificates to trust besides the system's (a private or corporate CA).
+    #[arg(long, env = "TWILIO_OAUTH_CA_FILE", value_name = "FILE")]
+    pub ca_file: Option<std::path::PathBuf>,
+
+    /// The proxy of every request (http://[user:password@]host:port), instead of HTTPS_PROXY /
+    /// ALL_PROXY; NO_PROXY still applies.
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
 }
 
 /// Where tokens are stored.

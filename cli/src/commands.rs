@@ -49,6 +49,12 @@ pub fn build_client(
     if let Some(url) = &server.base_url {
         builder = builder.base_url(url);
     }
+    if let Some(file) = &server.ca_file {
+        builder = builder.ca_file(file);
+    }
+    if let Some(proxy) = &server.proxy {
+        builder = builder.proxy(proxy);
+    }
     builder.build().map_err(Failure::from)
 }
 

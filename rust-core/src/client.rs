@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::pkce::{self, AuthorizationRequest};
 use crate::secret::{AuthToken, ClientSecret};
 use crate::token::{Issuer, Token};
-use crate::transport::{Basic, Response, Retry, Transport};
+use crate::transport::{Basic, Network, ProxyUrl, Response, Retry, Transport, certificates};
 use crate::wire::form::{V1TokenRequest, V2TokenRequest};
 use crate::wire::token::{Received, parse_token_response};
 
@@ -50,6 +51,8 @@ struct ClientInner {
     account_sid: Option<String>,
     auth_token: Option<AuthToken>,
     base_url: Url,
+    /// The explicit proxy, credentials redacted (for `Debug`).
+    proxy: Option<String>,
     transport: Transport,
 }
 
@@ -61,6 +64,7 @@ impl fmt::Debug for OAuthClient {
             .field("account_sid", &self.0.account_sid)
             .field("auth_token", &self.0.auth_token)
             .field("base_url", &self.0.base_url.as_str())
+            .field("proxy", &self.0.proxy)
             .finish()
     }
 }
@@ -88,6 +92,14 @@ pub struct ClientOptions {
     pub connect_timeout: Option<f64>,
     /// Retries on connect errors (and, for client credentials, 429 and 5xx).
     pub max_retries: Option<u32>,
+    /// A PEM file of CA certificates (one or more) to trust besides the platform's roots: a
+    /// private or corporate CA. With `from_env`, `TWILIO_OAUTH_CA_FILE` when not given.
+    pub ca_file: Option<PathBuf>,
+    /// The same as PEM text.
+    pub ca_pem: Option<String>,
+    /// `http://[user:password@]host:port` (or `https://`): the proxy of every request, in place
+    /// of `HTTPS_PROXY`/`ALL_PROXY`; `NO_PROXY` still applies. Never shown in full.
+    pub proxy: Option<String>,
     /// The language named in the `User-Agent`.
     pub language: Option<String>,
     /// Fill options not given from the environment.
@@ -110,6 +122,9 @@ impl fmt::Debug for ClientOptions {
             .field("base_url", &self.base_url)
             .field("timeout", &self.timeout)
             .field("max_retries", &self.max_retries)
+            .field("ca_file", &self.ca_file)
+            .field("ca_pem", &self.ca_pem.as_ref().map(|_| "[PEM]"))
+            .field("proxy", &self.proxy.as_deref().map(redact_proxy_text))
             .finish_non_exhaustive()
     }
 }
@@ -126,6 +141,9 @@ pub struct OAuthClientBuilder {
     connect_timeout: Option<Duration>,
     max_retries: Option<u32>,
     clock: Option<Arc<dyn Clock>>,
+    ca_file: Option<PathBuf>,
+    ca_pem: Option<String>,
+    proxy: Option<String>,
     language: Option<String>,
     from_env: bool,
 }
@@ -135,8 +153,17 @@ impl fmt::Debug for OAuthClientBuilder {
         f.debug_struct("OAuthClientBuilder")
             .field("client_id", &self.client_id)
             .field("base_url", &self.base_url)
+            .field("ca_file", &self.ca_file)
+            .field("proxy", &self.proxy.as_deref().map(redact_proxy_text))
             .finish_non_exhaustive()
     }
+}
+
+/// A proxy URL for `Debug`, credentials redacted (and nothing of a value that is not a URL).
+fn redact_proxy_text(raw: &str) -> String {
+    Url::parse(raw.trim())
+        .map(|u| crate::transport::redact_proxy(&u))
+        .unwrap_or_else(|_| "[redacted]".to_owned())
 }
 
 impl OAuthClientBuilder {
@@ -185,13 +212,31 @@ impl OAuthClientBuilder {
         self.clock = Some(v);
         self
     }
+    /// A PEM file of CA certificates to trust besides the platform's roots (a private or
+    /// corporate CA, or a TLS-inspecting proxy's). Read when the client is built.
+    pub fn ca_file(mut self, v: impl Into<PathBuf>) -> Self {
+        self.ca_file = Some(v.into());
+        self
+    }
+    /// PEM text of CA certificates (one or more) to trust besides the platform's roots.
+    pub fn ca_pem(mut self, v: impl Into<String>) -> Self {
+        self.ca_pem = Some(v.into());
+        self
+    }
+    /// The proxy of every request (`http://[user:password@]host:port`, or `https://`),
+    /// instead of the environment's `HTTPS_PROXY`/`ALL_PROXY`. `NO_PROXY` still applies.
+    pub fn proxy(mut self, v: impl Into<String>) -> Self {
+        self.proxy = Some(v.into());
+        self
+    }
     /// The language named in the `User-Agent` (`twilio-oauth/<version> (<language>)`).
     pub fn language(mut self, v: impl Into<String>) -> Self {
         self.language = Some(v.into());
         self
     }
     /// Fills options not given from `TWILIO_CLIENT_ID`, `TWILIO_CLIENT_SECRET`,
-    /// `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN` and `TWILIO_OAUTH_BASE_URL`.
+    /// `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN`, `TWILIO_OAUTH_BASE_URL` and
+    /// `TWILIO_OAUTH_CA_FILE`.
     pub fn from_env(mut self) -> Self {
         self.from_env = true;
         self
@@ -250,12 +295,29 @@ impl OAuthClientBuilder {
             env!("CARGO_PKG_VERSION"),
             self.language.as_deref().unwrap_or("rust")
         );
+        let ca_file = self
+            .ca_file
+            .clone()
+            .or_else(|| env("TWILIO_OAUTH_CA_FILE").map(PathBuf::from));
+        let mut extra_roots = Vec::new();
+        if let Some(path) = &ca_file {
+            let pem = std::fs::read(path).map_err(|e| {
+                Error::config(format!("ca_file {} cannot be read: {e}", path.display()))
+            })?;
+            extra_roots.extend(certificates(&format!("ca_file {}", path.display()), &pem)?);
+        }
+        if let Some(pem) = &self.ca_pem {
+            extra_roots.extend(certificates("ca_pem", pem.as_bytes())?);
+        }
+        let proxy = self.proxy.as_deref().map(ProxyUrl::parse).transpose()?;
+        let shown_proxy = proxy.as_ref().map(ProxyUrl::redacted);
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let transport = Transport::new(
             timeout,
             self.connect_timeout.unwrap_or(Duration::from_secs(10)),
             self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
             &user_agent,
+            Network { extra_roots, proxy },
             clock,
         )?;
         Ok(OAuthClient(Arc::new(ClientInner {
@@ -264,6 +326,7 @@ impl OAuthClientBuilder {
             account_sid,
             auth_token: auth_token.map(AuthToken::new),
             base_url,
+            proxy: shown_proxy,
             transport,
         })))
     }
@@ -356,6 +419,15 @@ impl OAuthClient {
         if let Some(v) = options.max_retries {
             b = b.max_retries(v);
         }
+        if let Some(v) = options.ca_file {
+            b = b.ca_file(v);
+        }
+        if let Some(v) = options.ca_pem {
+            b = b.ca_pem(v);
+        }
+        if let Some(v) = options.proxy {
+            b = b.proxy(v);
+        }
         if let Some(v) = options.language {
             b = b.language(v);
         }
@@ -366,7 +438,8 @@ impl OAuthClient {
     }
 
     /// A client configured from `TWILIO_CLIENT_ID`, `TWILIO_CLIENT_SECRET`,
-    /// `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN` and `TWILIO_OAUTH_BASE_URL`.
+    /// `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN`, `TWILIO_OAUTH_BASE_URL` and
+    /// `TWILIO_OAUTH_CA_FILE`.
     pub fn from_env() -> Result<Self> {
         Self::builder().from_env().build()
     }
@@ -759,6 +832,40 @@ mod tests {
             ..V2TokenRequest::default()
         };
         assert!(!format!("{req:?}").contains("refresh-value"));
+    }
+
+    #[test]
+    fn network_options_are_checked_and_never_show_a_proxy_password() {
+        let options = ClientOptions {
+            client_id: Some(ID.into()),
+            proxy: Some("http://alice:pa55word@proxy.corp:3128".into()),
+            ..ClientOptions::default()
+        };
+        assert!(!format!("{options:?}").contains("pa55word"));
+        let c = OAuthClient::from_options(options).unwrap();
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("pa55word"), "{shown}");
+        assert!(
+            shown.contains("http://[redacted]@proxy.corp:3128"),
+            "{shown}"
+        );
+
+        let missing = OAuthClient::from_options(ClientOptions {
+            client_id: Some(ID.into()),
+            ca_file: Some("/nonexistent/corporate-ca.pem".into()),
+            ..ClientOptions::default()
+        })
+        .unwrap_err();
+        assert_eq!(missing.kind(), "ConfigError");
+        assert!(missing.to_string().contains("ca_file"), "{missing}");
+        let bad = OAuthClient::from_options(ClientOptions {
+            client_id: Some(ID.into()),
+            ca_pem: Some("not a certificate".into()),
+            ..ClientOptions::default()
+        })
+        .unwrap_err();
+        assert_eq!(bad.kind(), "ConfigError");
+        assert!(bad.to_string().contains("ca_pem"), "{bad}");
     }
 
     #[test]

@@ -74,14 +74,101 @@ pub(crate) struct Transport {
     max_retries: u32,
 }
 
+/// The network options of a client: extra trusted CAs and an explicit proxy.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Network {
+    /// Certificates trusted in addition to the platform's roots (a private or corporate CA).
+    pub extra_roots: Vec<reqwest::Certificate>,
+    /// An explicit proxy for every request; `None` uses the environment (`HTTPS_PROXY`, …).
+    pub proxy: Option<ProxyUrl>,
+}
+
+/// A proxy URL whose `Debug` never shows the credentials it may carry.
+#[derive(Clone)]
+pub(crate) struct ProxyUrl(Url);
+
+impl ProxyUrl {
+    /// Checks a proxy URL: `http://` or `https://`, with a host. Credentials in it
+    /// (`http://user:password@proxy:3128`) are sent to the proxy and never shown.
+    pub fn parse(raw: &str) -> Result<Self> {
+        // The value may carry a password: no message repeats it.
+        let url = Url::parse(raw.trim()).map_err(|e| {
+            Error::config(format!(
+                "proxy is not a URL ({e}); expected http://host:port"
+            ))
+        })?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(Error::config(format!(
+                "proxy scheme {:?} is not supported; use http:// or https://",
+                url.scheme()
+            )));
+        }
+        if url.host().is_none() {
+            return Err(Error::config(
+                "proxy has no host; expected http://host:port",
+            ));
+        }
+        Ok(Self(url))
+    }
+
+    /// The URL with any user name and password replaced by `[redacted]`.
+    pub fn redacted(&self) -> String {
+        redact_proxy(&self.0)
+    }
+
+    fn proxy(&self) -> Result<reqwest::Proxy> {
+        reqwest::Proxy::all(self.0.as_str())
+            .map(|p| p.no_proxy(reqwest::NoProxy::from_env()))
+            .map_err(|_| Error::config(format!("proxy {} is not usable", self.redacted())))
+    }
+}
+
+impl std::fmt::Debug for ProxyUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// `scheme://[redacted]@host:port` when the URL has credentials, else `scheme://host:port`.
+pub(crate) fn redact_proxy(url: &Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+    let creds = if url.username().is_empty() && url.password().is_none() {
+        ""
+    } else {
+        "[redacted]@"
+    };
+    format!("{}://{creds}{host}{port}", url.scheme())
+}
+
+/// Reads PEM certificates (one or more) to trust besides the platform's roots. `option` names
+/// the option the text came from, for the error.
+pub(crate) fn certificates(option: &str, pem: &[u8]) -> Result<Vec<reqwest::Certificate>> {
+    let text = String::from_utf8_lossy(pem);
+    if !text.contains("-----BEGIN CERTIFICATE-----") {
+        return Err(Error::config(format!(
+            "{option} holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)"
+        )));
+    }
+    let certs = reqwest::Certificate::from_pem_bundle(pem)
+        .map_err(|e| Error::config(format!("{option} is not valid PEM: {e}")))?;
+    if certs.is_empty() {
+        return Err(Error::config(format!("{option} holds no PEM certificate")));
+    }
+    Ok(certs)
+}
+
 #[derive(Debug, Clone)]
 struct Settings {
     timeout: Duration,
     connect_timeout: Duration,
     user_agent: String,
+    network: Network,
 }
 
 impl Settings {
+    /// Builds the HTTP client; also run in a forked child, so it reads the environment's
+    /// proxy variables again there, as the parent did.
     fn build(&self) -> Result<Http> {
         let builder = reqwest::Client::builder()
             .timeout(self.timeout)
@@ -94,6 +181,14 @@ impl Settings {
         // roots, compiled in, instead.
         #[cfg(target_os = "android")]
         let builder = builder.tls_certs_only(android_roots()?);
+        // Added to the platform's roots (or Android's bundled ones), never replacing them.
+        let builder = builder.tls_certs_merge(self.network.extra_roots.iter().cloned());
+        // Without an explicit proxy reqwest reads HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and
+        // NO_PROXY (and their lower-case forms) itself; an explicit one replaces them.
+        let builder = match &self.network.proxy {
+            Some(proxy) => builder.proxy(proxy.proxy()?),
+            None => builder,
+        };
         let client = builder
             .build()
             .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
@@ -110,12 +205,14 @@ impl Transport {
         connect_timeout: Duration,
         max_retries: u32,
         user_agent: &str,
+        network: Network,
         clock: Arc<dyn Clock>,
     ) -> Result<Self> {
         let settings = Settings {
             timeout,
             connect_timeout,
             user_agent: user_agent.to_owned(),
+            network,
         };
         Ok(Self {
             http: ArcSwap::from_pointee(settings.build()?),
@@ -341,7 +438,57 @@ fn map_reqwest(e: reqwest::Error) -> Error {
     }
     if timeout {
         Error::Timeout { message }
+    } else if message.contains("invalid peer certificate") {
+        // rustls' own words ("invalid peer certificate: UnknownIssuer") do not tell a user
+        // what went wrong or what to do.
+        Error::Transport {
+            message: format!(
+                "TLS certificate verification failed: the server's certificate is not trusted \
+                 (a private or corporate CA? give it with the ca_file or ca_pem option): {message}"
+            ),
+        }
     } else {
         Error::Transport { message }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_proxy_url_never_shows_its_password() {
+        let p = ProxyUrl::parse("http://alice:pa55word@proxy.corp:3128").unwrap();
+        assert_eq!(p.redacted(), "http://[redacted]@proxy.corp:3128");
+        assert_eq!(format!("{p:?}"), "http://[redacted]@proxy.corp:3128");
+        let plain = ProxyUrl::parse("https://proxy.corp").unwrap();
+        assert_eq!(plain.redacted(), "https://proxy.corp");
+    }
+
+    #[test]
+    fn bad_proxies_are_config_errors_without_the_password() {
+        for bad in [
+            "socks5://alice:pa55word@proxy:1080",
+            "alice:pa55word@proxy:3128",
+            "http://",
+            "",
+        ] {
+            let e = ProxyUrl::parse(bad).unwrap_err();
+            assert_eq!(e.kind(), "ConfigError", "{bad}");
+            assert!(e.to_string().contains("proxy"), "{e}");
+            assert!(!e.to_string().contains("pa55word"), "{e}");
+        }
+    }
+
+    #[test]
+    fn pem_without_a_certificate_is_a_config_error_naming_the_option() {
+        for bad in [
+            &b"not pem"[..],
+            b"-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n",
+        ] {
+            let e = certificates("ca_pem", bad).unwrap_err();
+            assert_eq!(e.kind(), "ConfigError");
+            assert!(e.to_string().contains("ca_pem"), "{e}");
+        }
     }
 }

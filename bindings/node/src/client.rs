@@ -37,6 +37,14 @@ pub struct OAuthClientOptions {
     pub connect_timeout: Option<f64>,
     /// Retries on connect errors, 429 and 5xx (default 2).
     pub max_retries: Option<f64>,
+    /// A PEM file of CA certificates to trust besides the system's (a private or corporate
+    /// CA); default `TWILIO_OAUTH_CA_FILE`.
+    pub ca_file: Option<String>,
+    /// The same as PEM text (one or more certificates).
+    pub ca_pem: Option<String>,
+    /// The proxy of every request (`http://[user:password@]host:port`), instead of
+    /// `HTTPS_PROXY`/`ALL_PROXY`; `NO_PROXY` still applies. Never shown in full.
+    pub proxy: Option<String>,
 }
 
 /// Every network call accepts an `AbortSignal`: aborting rejects the call with
@@ -213,6 +221,9 @@ impl OAuthClient {
             timeout: o.timeout,
             connect_timeout: o.connect_timeout,
             max_retries,
+            ca_file: o.ca_file.map(Into::into),
+            ca_pem: o.ca_pem,
+            proxy: o.proxy,
             language: Some("node".into()),
             from_env: true,
         };

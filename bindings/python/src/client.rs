@@ -1,6 +1,7 @@
 //! `OAuthClient`: keyword options in, the raw endpoint calls out (each sync, with an awaitable
 //! `<name>_async` twin).
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use pyo3::prelude::*;
@@ -19,52 +20,12 @@ use crate::wait::{awaitable, call, wait};
 #[pyclass(frozen, module = "twilio_oauth", name = "OAuthClient")]
 pub(crate) struct PyOAuthClient(OAuthClient);
 
-/// The options of the constructor and of `from_env`.
-struct Options {
-    client_id: Option<String>,
-    client_secret: Option<String>,
-    account_sid: Option<String>,
-    auth_token: Option<String>,
-    base_url: Option<String>,
-    timeout: Option<f64>,
-    max_retries: Option<i64>,
-}
-
-impl Options {
-    /// The client; options not given are read from `TWILIO_CLIENT_ID`, `TWILIO_CLIENT_SECRET`,
-    /// `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN` and `TWILIO_OAUTH_BASE_URL`.
-    fn build(self, py: Python<'_>) -> PyResult<PyOAuthClient> {
-        let max_retries = self
-            .max_retries
-            .map(|v| {
-                u32::try_from(v).map_err(|_| {
-                    config_error(py, format!("max_retries must be 0 or more (got {v})"))
-                })
-            })
-            .transpose()?;
-        call(py, || {
-            OAuthClient::from_options(ClientOptions {
-                client_id: self.client_id,
-                client_secret: self.client_secret,
-                account_sid: self.account_sid,
-                auth_token: self.auth_token,
-                base_url: self.base_url,
-                timeout: self.timeout,
-                max_retries,
-                language: Some("python".into()),
-                from_env: true,
-                ..ClientOptions::default()
-            })
-            .map(PyOAuthClient)
-        })
-    }
-}
-
 #[pymethods]
 impl PyOAuthClient {
-    /// Options not given are read from the `TWILIO_*` environment variables.
+    /// Options not given are read from the `TWILIO_*` environment variables (and the CA file
+    /// from `TWILIO_OAUTH_CA_FILE`; the proxy from `HTTPS_PROXY`/`ALL_PROXY`/`NO_PROXY`).
     #[new]
-    #[pyo3(signature = (*, client_id = None, client_secret = None, account_sid = None, auth_token = None, base_url = None, timeout = None, max_retries = None))]
+    #[pyo3(signature = (*, client_id = None, client_secret = None, account_sid = None, auth_token = None, base_url = None, timeout = None, max_retries = None, ca_file = None, ca_pem = None, proxy = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -75,8 +36,18 @@ impl PyOAuthClient {
         base_url: Option<String>,
         timeout: Option<f64>,
         max_retries: Option<i64>,
+        ca_file: Option<PathBuf>,
+        ca_pem: Option<String>,
+        proxy: Option<String>,
     ) -> PyResult<Self> {
-        Options {
+        let max_retries = max_retries
+            .map(|v| {
+                u32::try_from(v).map_err(|_| {
+                    config_error(py, format!("max_retries must be 0 or more (got {v})"))
+                })
+            })
+            .transpose()?;
+        let options = ClientOptions {
             client_id,
             client_secret,
             account_sid,
@@ -84,30 +55,42 @@ impl PyOAuthClient {
             base_url,
             timeout,
             max_retries,
-        }
-        .build(py)
+            ca_file,
+            ca_pem,
+            proxy,
+            language: Some("python".into()),
+            from_env: true,
+            ..ClientOptions::default()
+        };
+        call(py, || OAuthClient::from_options(options).map(PyOAuthClient))
     }
 
     /// A client configured from `TWILIO_CLIENT_ID`, `TWILIO_CLIENT_SECRET`,
     /// `TWILIO_ACCOUNT_SID` and `TWILIO_AUTH_TOKEN` (the keyword options override them).
     #[staticmethod]
-    #[pyo3(signature = (*, base_url = None, timeout = None, max_retries = None))]
+    #[pyo3(signature = (*, base_url = None, timeout = None, max_retries = None, ca_file = None, ca_pem = None, proxy = None))]
     fn from_env(
         py: Python<'_>,
         base_url: Option<String>,
         timeout: Option<f64>,
         max_retries: Option<i64>,
+        ca_file: Option<PathBuf>,
+        ca_pem: Option<String>,
+        proxy: Option<String>,
     ) -> PyResult<Self> {
-        Options {
-            client_id: None,
-            client_secret: None,
-            account_sid: None,
-            auth_token: None,
+        Self::new(
+            py,
+            None,
+            None,
+            None,
+            None,
             base_url,
             timeout,
             max_retries,
-        }
-        .build(py)
+            ca_file,
+            ca_pem,
+            proxy,
+        )
     }
 
     /// The app's client id.

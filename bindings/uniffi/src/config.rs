@@ -40,6 +40,17 @@ pub struct OAuthConfig {
     /// The connect timeout of each attempt (default 10 s).
     #[uniffi(default)]
     pub connect_timeout: Option<Duration>,
+    /// A PEM file of CA certificates to trust besides the platform's (a private or corporate
+    /// CA); with `fromEnv`, `TWILIO_OAUTH_CA_FILE` when unset.
+    #[uniffi(default)]
+    pub ca_file: Option<String>,
+    /// The same as PEM text (one or more certificates).
+    #[uniffi(default)]
+    pub ca_pem: Option<String>,
+    /// The proxy of every request (`http://[user:password@]host:port`), instead of
+    /// `HTTPS_PROXY`/`ALL_PROXY`; `NO_PROXY` still applies. Never shown in full.
+    #[uniffi(default)]
+    pub proxy: Option<String>,
     /// Fill the options left unset from the environment (`TWILIO_CLIENT_SECRET`,
     /// `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN`, `TWILIO_OAUTH_BASE_URL`), as
     /// `OAuthClient.fromEnv()` does for every option.
@@ -94,6 +105,9 @@ impl OAuthConfig {
             timeout,
             connect_timeout: secs(self.connect_timeout),
             max_retries: self.max_retries,
+            ca_file: self.ca_file.map(Into::into),
+            ca_pem: self.ca_pem,
+            proxy: self.proxy,
             language: Some(LANGUAGE.into()),
             from_env: self.from_env,
         })
@@ -113,6 +127,10 @@ impl fmt::Debug for OAuthConfig {
             .field("max_retries", &self.max_retries)
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
+            .field("ca_file", &self.ca_file)
+            .field("ca_pem", &self.ca_pem.as_ref().map(|_| "[PEM]"))
+            // A proxy URL may carry a password.
+            .field("proxy", &redacted(&self.proxy))
             .field("from_env", &self.from_env)
             .finish()
     }
@@ -126,7 +144,7 @@ impl fmt::Display for OAuthConfig {
         let shown = |v: &Option<String>| if v.is_some() { "[redacted]" } else { "null" };
         write!(
             f,
-            "OAuthConfig(clientId={}, clientSecret={}, accountSid={}, authToken={}, baseUrl={}, timeoutSeconds={}, maxRetries={}, timeout={}, connectTimeout={}, fromEnv={})",
+            "OAuthConfig(clientId={}, clientSecret={}, accountSid={}, authToken={}, baseUrl={}, timeoutSeconds={}, maxRetries={}, timeout={}, connectTimeout={}, caFile={}, caPem={}, proxy={}, fromEnv={})",
             self.client_id,
             shown(&self.client_secret),
             or_null(self.account_sid.as_ref()),
@@ -136,6 +154,13 @@ impl fmt::Display for OAuthConfig {
             or_null(self.max_retries),
             or_null(self.timeout.map(|d| format!("{d:?}"))),
             or_null(self.connect_timeout.map(|d| format!("{d:?}"))),
+            or_null(self.ca_file.as_ref()),
+            if self.ca_pem.is_some() {
+                "[PEM]"
+            } else {
+                "null"
+            },
+            shown(&self.proxy),
             self.from_env,
         )
     }
@@ -156,6 +181,9 @@ mod tests {
             max_retries: None,
             timeout: Some(Duration::from_secs(5)),
             connect_timeout: None,
+            ca_file: None,
+            ca_pem: None,
+            proxy: Some("http://alice:pr0xy-pa55@proxy.corp:3128".into()),
             from_env: false,
         }
     }
@@ -166,6 +194,7 @@ mod tests {
         for shown in [format!("{c}"), format!("{c:?}")] {
             assert!(!shown.contains("s3cr3t-value"), "{shown}");
             assert!(!shown.contains("auth-t0ken-value"), "{shown}");
+            assert!(!shown.contains("pr0xy-pa55"), "{shown}");
             assert!(shown.contains("OQ0123456789abcdef0123456789abcdef"));
         }
     }

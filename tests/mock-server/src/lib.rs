@@ -24,6 +24,7 @@ mod fault;
 mod handlers;
 mod serve;
 mod state;
+mod tls;
 mod util;
 
 use std::io;
@@ -71,7 +72,16 @@ enum Runner {
 pub struct MockServer {
     shared: Arc<Shared>,
     addr: SocketAddr,
+    ca_pem: Option<String>,
     runner: Runner,
+}
+
+/// How [`MockServer::bind_with`] serves.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ServeOptions {
+    /// HTTPS with a CA made at start ([`MockServer::ca_pem`]); the base URL is `https://`.
+    /// The port still answers plain HTTP (the admin API of test harnesses).
+    pub tls: bool,
 }
 
 impl std::fmt::Debug for MockServer {
@@ -83,13 +93,13 @@ impl std::fmt::Debug for MockServer {
 }
 
 /// The URL clients use for a bound address (an unspecified address becomes loopback).
-fn base_url(addr: SocketAddr) -> String {
+fn base_url(addr: SocketAddr, scheme: &str) -> String {
     let ip = match addr.ip() {
         IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
         IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
         ip => ip,
     };
-    format!("http://{}", SocketAddr::new(ip, addr.port()))
+    format!("{scheme}://{}", SocketAddr::new(ip, addr.port()))
 }
 
 const LOOPBACK: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
@@ -102,13 +112,28 @@ impl MockServer {
 
     /// Starts a server on `addr`, served on the current tokio runtime.
     pub async fn bind(addr: SocketAddr) -> io::Result<MockServer> {
+        Self::bind_with(addr, ServeOptions::default()).await
+    }
+
+    /// Starts an HTTPS server on `127.0.0.1` (a free port) whose certificate is signed by a CA
+    /// made for it ([`MockServer::ca_pem`]), served on the current tokio runtime.
+    pub async fn start_tls() -> io::Result<MockServer> {
+        Self::bind_with(LOOPBACK, ServeOptions { tls: true }).await
+    }
+
+    /// Starts a server on `addr` as `options` say, served on the current tokio runtime.
+    pub async fn bind_with(addr: SocketAddr, options: ServeOptions) -> io::Result<MockServer> {
+        let tls = options.tls.then(tls::Tls::generate).transpose()?;
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared::new(base_url(addr)));
-        let task = tokio::spawn(serve::accept_loop(listener, shared.clone()));
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let shared = Arc::new(Shared::new(base_url(addr, scheme)));
+        let ca_pem = tls.as_ref().map(|t| t.ca_pem.clone());
+        let task = tokio::spawn(serve::accept_loop(listener, shared.clone(), tls));
         Ok(MockServer {
             shared,
             addr,
+            ca_pem,
             runner: Runner::Task(task),
         })
     }
@@ -121,10 +146,23 @@ impl MockServer {
 
     /// Starts a server on `addr` on its own thread and runtime.
     pub fn bind_in_thread(addr: SocketAddr) -> io::Result<MockServer> {
+        Self::bind_in_thread_with(addr, ServeOptions::default())
+    }
+
+    /// [`MockServer::start_tls`] on its own thread and runtime.
+    pub fn start_tls_in_thread() -> io::Result<MockServer> {
+        Self::bind_in_thread_with(LOOPBACK, ServeOptions { tls: true })
+    }
+
+    /// Starts a server on `addr` as `options` say, on its own thread and runtime.
+    pub fn bind_in_thread_with(addr: SocketAddr, options: ServeOptions) -> io::Result<MockServer> {
+        let tls = options.tls.then(tls::Tls::generate).transpose()?;
+        let ca_pem = tls.as_ref().map(|t| t.ca_pem.clone());
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let listener = std::net::TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared::new(base_url(addr)));
+        let shared = Arc::new(Shared::new(base_url(addr, scheme)));
         let (shutdown, stop) = oneshot::channel::<()>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<io::Result<()>>();
         let thread_shared = shared.clone();
@@ -151,7 +189,7 @@ impl MockServer {
                     };
                     let _ = ready_tx.send(Ok(()));
                     tokio::select! {
-                        () = serve::accept_loop(listener, thread_shared) => {}
+                        () = serve::accept_loop(listener, thread_shared, tls) => {}
                         _ = stop => {}
                     }
                 });
@@ -162,6 +200,7 @@ impl MockServer {
         Ok(MockServer {
             shared,
             addr,
+            ca_pem,
             runner: Runner::Thread {
                 shutdown: Some(shutdown),
                 thread: Some(thread),
@@ -169,9 +208,25 @@ impl MockServer {
         })
     }
 
-    /// Base URL, e.g. `http://127.0.0.1:41234` (no trailing slash).
+    /// Base URL, e.g. `http://127.0.0.1:41234` (`https://` in TLS mode; no trailing slash).
     pub fn url(&self) -> String {
         self.shared.base_url.clone()
+    }
+
+    /// In TLS mode, the PEM of the CA that signed the server's certificate.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
+    }
+
+    /// The server as a forward proxy (`http://127.0.0.1:PORT`, the same port): it answers
+    /// `CONNECT` to loopback targets and counts the tunnels ([`MockServer::tunnel_count`]).
+    pub fn proxy_url(&self) -> String {
+        base_url(self.addr, "http")
+    }
+
+    /// How many `CONNECT` tunnels were opened.
+    pub fn tunnel_count(&self) -> u64 {
+        self.shared.stats().tunnels
     }
 
     /// The port the server listens on.

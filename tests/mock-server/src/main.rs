@@ -1,8 +1,10 @@
 //! `twilio-oauth-mock`: runs the mock Twilio OAuth server until killed.
 //!
-//! Prints exactly one line, `listening on http://HOST:PORT`, on stdout, and the credentials
-//! on stderr. With `--exit-on-stdin-eof` it also exits when its standard input closes, so that
-//! a test harness that dies does not leave it running.
+//! Prints exactly one line, `listening on http://HOST:PORT` (`https://` with `--tls`), on
+//! stdout, and the credentials on stderr. With `--exit-on-stdin-eof` it also exits when its
+//! standard input closes, so that a test harness that dies does not leave it running. With
+//! `--tls` it serves HTTPS with a CA made at start, written to `--ca-out FILE` before the line
+//! is printed. The port is also a `CONNECT` proxy that counts its tunnels.
 
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, ToSocketAddrs as _};
@@ -10,20 +12,27 @@ use std::process::ExitCode;
 
 use twilio_oauth_mock::{
     ACCOUNT_SID, AUTH_TOKEN, CLIENT_ID, CLIENT_SECRET, MockConfig, MockServer, PUBLIC_CLIENT_ID,
+    ServeOptions,
 };
 
-const USAGE: &str =
-    "usage: twilio-oauth-mock [--host 127.0.0.1] [--port 0] [--exit-on-stdin-eof] [--config JSON]
+const USAGE: &str = "usage: twilio-oauth-mock [--host 127.0.0.1] [--port 0] [--exit-on-stdin-eof] [--config JSON] [--tls] [--ca-out FILE]
 
 Runs a local stand-in for oauth.twilio.com. Prints `listening on http://HOST:PORT` on stdout,
 then serves until SIGINT/SIGTERM (or stdin EOF with --exit-on-stdin-eof).
---config takes a JSON object of MockConfig fields (as POST /admin/config does).";
+--config takes a JSON object of MockConfig fields (as POST /admin/config does).
+--tls serves HTTPS (`listening on https://HOST:PORT`) with a certificate for localhost,
+127.0.0.1 and ::1, signed by a CA made at start; plain HTTP still works on the same port.
+--ca-out FILE writes that CA's PEM to FILE before the line is printed (implies --tls).
+The port is also a forward proxy: CONNECT to a loopback host:port opens a tunnel, counted as
+`tunnels` in GET /admin/stats.";
 
 struct Args {
     host: String,
     port: u16,
     exit_on_stdin_eof: bool,
     config: Option<serde_json::Value>,
+    tls: bool,
+    ca_out: Option<std::path::PathBuf>,
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
@@ -32,6 +41,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
         port: 0,
         exit_on_stdin_eof: false,
         config: None,
+        tls: false,
+        ca_out: None,
     };
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -60,6 +71,11 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
                     Some(serde_json::from_str(&text).map_err(|e| format!("--config: {e}"))?);
             }
             "--exit-on-stdin-eof" => parsed.exit_on_stdin_eof = true,
+            "--tls" => parsed.tls = true,
+            "--ca-out" => {
+                parsed.ca_out = Some(value("--ca-out")?.into());
+                parsed.tls = true;
+            }
             "-h" | "--help" => return Ok(None),
             other => return Err(format!("unknown argument: {other}")),
         }
@@ -110,9 +126,13 @@ fn resolve(host: &str, port: u16) -> Result<SocketAddr, String> {
 
 async fn run(args: Args) -> Result<(), String> {
     let addr = resolve(&args.host, args.port)?;
-    let server = MockServer::bind(addr)
+    let server = MockServer::bind_with(addr, ServeOptions { tls: args.tls })
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    if let (Some(path), Some(pem)) = (&args.ca_out, server.ca_pem()) {
+        std::fs::write(path, pem)
+            .map_err(|e| format!("--ca-out: cannot write {}: {e}", path.display()))?;
+    }
     if let Some(patch) = &args.config {
         let config: MockConfig = server.config().merged(patch)?;
         server.set_config(config);

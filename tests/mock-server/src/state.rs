@@ -118,6 +118,8 @@ pub struct Stats {
     pub refresh_reuses: u64,
     /// Grant families revoked because one of their refresh tokens was reused.
     pub grants_revoked: u64,
+    /// `CONNECT` tunnels opened (the server as a forward proxy).
+    pub tunnels: u64,
 }
 
 struct Device {
@@ -287,6 +289,7 @@ struct Inner {
     refreshes: u64,
     refresh_reuses: u64,
     grants_revoked: u64,
+    tunnels: u64,
 }
 
 /// State shared by every connection of one server.
@@ -381,7 +384,13 @@ impl Shared {
             refreshes: inner.refreshes,
             refresh_reuses: inner.refresh_reuses,
             grants_revoked: inner.grants_revoked,
+            tunnels: inner.tunnels,
         }
+    }
+
+    /// Counts a `CONNECT` tunnel.
+    pub(crate) fn count_tunnel(&self) {
+        self.inner.lock().tunnels += 1;
     }
 
     pub(crate) fn request_count(&self, path: &str) -> u64 {
@@ -408,6 +417,7 @@ impl Shared {
         inner.refreshes = 0;
         inner.refresh_reuses = 0;
         inner.grants_revoked = 0;
+        inner.tunnels = 0;
         inner.requests.clear();
         inner.devices.clear();
     }
