@@ -16,72 +16,81 @@ if [[ ! -f "$root/node/package.json" || ! -d "$root/bindings/node" ]]; then
   exit 2
 fi
 export npm_config_update_notifier=false
-stage_start=$SECONDS
-step_start=$SECONDS
-step() {
-  local now=$SECONDS
-  if [[ -n "${step_name:-}" ]]; then
-    echo "--- ${step_name}: $((now - step_start)) s"
-  fi
-  step_name="$1"
-  step_start=$now
-  echo "=== $1"
+STEP_PREFIX=node
+# shellcheck source=../scripts/step.sh
+source scripts/step.sh
+work="$(mktemp -d)"
+trap 'rm -rf "$work"; step_report' EXIT
+
+npm_install() {
+  (cd node && npm install --no-audit --no-fund)
 }
 
-step "npm install"
-(cd node && npm install --no-audit --no-fund)
+rust_checks() {
+  cargo fmt -p twilio-oauth-node -- --check
+  cargo clippy -p twilio-oauth-node --all-targets --all-features -- -D warnings
+  cargo test -p twilio-oauth-node
+}
 
-step "cargo fmt, clippy and unit tests (twilio-oauth-node)"
-cargo fmt -p twilio-oauth-node -- --check
-cargo clippy -p twilio-oauth-node --all-targets --all-features -- -D warnings
-cargo test -p twilio-oauth-node
+eslint() {
+  (cd node && npx eslint .)
+}
 
-step "eslint"
-(cd node && npx eslint .)
+build_addon() {
+  (cd node && npm run build:test)
+}
 
-step "napi build (release, with the test-hooks feature the tests need)"
-(cd node && npm run build:test)
+build_mock() {
+  cargo build -p twilio-oauth-mock
+}
 
-step "build the mock server"
-cargo build -p twilio-oauth-mock
+npm_test() {
+  command -v redis-server >/dev/null || { echo "redis-server is missing (apt-get install redis-server)" >&2; return 1; }
+  (cd node && npm test)
+}
+
+empty_project() {
+  local tarball
+  tarball="$(cd node && npm pack --silent --pack-destination "$work" | tail -n 1)"
+  mkdir "$work/empty"
+  (cd "$work/empty" &&
+    echo '{"name": "empty-project", "private": true}' > package.json &&
+    npm install --no-audit --no-fund --loglevel=error "$work/$tarball" &&
+    node -e "
+      const { OAuthClient, ConfigError } = require('twilio-oauth')
+      const c = new OAuthClient({ clientId: 'OQ0123456789abcdef0123456789abcdef' })
+      try { new OAuthClient({ clientId: 'nope' }) } catch (e) { if (!(e instanceof ConfigError)) throw e }
+      console.log('require: loaded, client for', c.clientId)
+    " &&
+    node --input-type=module -e "
+      import { OAuthClient, Token } from 'twilio-oauth'
+      console.log('import: loaded,', String(Token.fromAccessToken('x'.repeat(40), 60)))
+    ")
+}
+
+readme_examples() {
+  scripts/check-readme node/README.md
+  (cd node && node test/with-mock.mjs node examples/quickstart.mjs)
+  # The token file goes in a private folder (FileStore refuses one that others can write).
+  mkdir -m 700 "$work/people"
+  (cd node && TOKENS_FILE="$work/people/tokens.json" node test/with-mock.mjs node examples/people.mjs)
+}
+
+bench() {
+  if [[ -n "${BENCH_JSON:-}" ]]; then
+    BENCH_JSON="$(realpath -m "$BENCH_JSON")"
+    export BENCH_JSON
+  fi
+  (cd node && BENCH_ITERATIONS=50000 node bench.mjs)
+}
+
 export TWILIO_OAUTH_MOCK_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/twilio-oauth-mock"
-
-step "npm test (tsc --strict, then node --test on the packed package)"
-command -v redis-server >/dev/null || { echo "redis-server is missing (apt-get install redis-server)" >&2; exit 1; }
-(cd node && npm test)
-
-step "npm pack, install and load in an empty project"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-tarball="$(cd node && npm pack --silent --pack-destination "$work" | tail -n 1)"
-mkdir "$work/empty"
-(cd "$work/empty" &&
-  echo '{"name": "empty-project", "private": true}' > package.json &&
-  npm install --no-audit --no-fund --loglevel=error "$work/$tarball" &&
-  node -e "
-    const { OAuthClient, ConfigError } = require('twilio-oauth')
-    const c = new OAuthClient({ clientId: 'OQ0123456789abcdef0123456789abcdef' })
-    try { new OAuthClient({ clientId: 'nope' }) } catch (e) { if (!(e instanceof ConfigError)) throw e }
-    console.log('require: loaded, client for', c.clientId)
-  " &&
-  node --input-type=module -e "
-    import { OAuthClient, Token } from 'twilio-oauth'
-    console.log('import: loaded,', String(Token.fromAccessToken('x'.repeat(40), 60)))
-  ")
-
-step "README examples (examples/quickstart.mjs, examples/people.mjs) against the mock server"
-scripts/check-readme node/README.md
-(cd node && node test/with-mock.mjs node examples/quickstart.mjs)
-# The token file goes in a private folder (FileStore refuses one that others can write).
-mkdir -m 700 "$work/people"
-(cd node && TOKENS_FILE="$work/people/tokens.json" node test/with-mock.mjs node examples/people.mjs)
-
-step "benchmark (short run, numbers only; BENCH_JSON=path also writes them as JSON)"
-if [[ -n "${BENCH_JSON:-}" ]]; then
-  BENCH_JSON="$(realpath -m "$BENCH_JSON")"
-  export BENCH_JSON
-fi
-(cd node && BENCH_ITERATIONS=50000 node bench.mjs)
-
-step "done"
-echo "node stage: $((SECONDS - stage_start)) s"
+step "npm install" npm_install
+step "cargo fmt, clippy and unit tests (twilio-oauth-node)" rust_checks
+step "eslint" eslint
+step "napi build (release, with the test-hooks feature the tests need)" build_addon
+step "build the mock server" build_mock
+step "npm test (tsc --strict, then node --test on the packed package)" npm_test
+step "npm pack, install and load in an empty project" empty_project
+step "README examples (quickstart.mjs, people.mjs) against the mock server" readme_examples
+step "benchmark (short run, numbers only; BENCH_JSON=path also writes them as JSON)" bench

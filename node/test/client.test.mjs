@@ -57,6 +57,8 @@ describe('OAuthClient', () => {
     assert.equal(device.interval, 1)
     assert.ok(device.expiresAt instanceof Date)
     assert.ok(device.expiresIn() > 0)
+    // The codes' whole validity, as issued: what is left can only be less.
+    assert.ok(device.lifetime >= device.expiresIn() && device.lifetime > 0, `${device.lifetime}`)
     assert.ok(device.deviceCode.length > 0)
     const polling = client.pollDeviceToken(device)
     await mock().approve(device.userCode)

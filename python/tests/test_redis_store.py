@@ -224,6 +224,7 @@ def test_without_an_encryption_key_a_token_is_readable_by_anyone_who_reads_redis
     monkeypatch.delenv("TWILIO_OAUTH_ENCRYPTION_KEY", raising=False)
     store = RedisStore(redis.url, key_prefix="app-one:")
     assert not store.encrypted
+    assert store.key_prefix == "app-one:"
     token = client_for(mock).token_provider(store=store).token()
     values = redis.values()
     assert list(values) and all(k.startswith("app-one:") for k in values)

@@ -209,21 +209,65 @@ struct Inner {
     warned_fork: AtomicBool,
 }
 
+/// A cache read relative to the token the caller already holds (see
+/// [`TokenProvider::try_token_since`]).
+#[derive(Debug, Clone)]
+pub enum Lookup {
+    /// No token may be handed out: a fetch is needed.
+    Miss,
+    /// The token to hand out is the caller's `last` one.
+    Unchanged,
+    /// The token to hand out, another than the caller's `last` one.
+    Changed(Token),
+}
+
+impl Lookup {
+    /// The token found, unless it is the caller's own `last` one or there is none.
+    pub fn into_token(self) -> Option<Token> {
+        match self {
+            Lookup::Changed(t) => Some(t),
+            Lookup::Miss | Lookup::Unchanged => None,
+        }
+    }
+}
+
 struct Cached {
     token: Token,
+    /// Judged on the precise clocks.
+    exact: Deadlines,
+    /// The same deadlines moved earlier by the coarse clocks' resolution, for the cache-hit
+    /// check that reads the coarse clocks: it can refuse a token a few milliseconds early,
+    /// never serve one late.
+    hot: Deadlines,
+}
+
+#[derive(Clone, Copy)]
+struct Deadlines {
     refresh_at: Instant,
     stale_at: Instant,
     refresh_wall: SystemTime,
     stale_wall: SystemTime,
 }
 
-impl Cached {
+impl Deadlines {
     fn fresh(&self, now: Instant, wall: SystemTime) -> bool {
         now < self.refresh_at && wall < self.refresh_wall
     }
 
     fn usable(&self, now: Instant, wall: SystemTime) -> bool {
         now < self.stale_at && wall < self.stale_wall
+    }
+
+    fn earlier_by(self, by: Duration) -> Self {
+        Deadlines {
+            refresh_at: self.refresh_at.checked_sub(by).unwrap_or(self.refresh_at),
+            stale_at: self.stale_at.checked_sub(by).unwrap_or(self.stale_at),
+            refresh_wall: self
+                .refresh_wall
+                .checked_sub(by)
+                .unwrap_or(self.refresh_wall),
+            stale_wall: self.stale_wall.checked_sub(by).unwrap_or(self.stale_wall),
+        }
     }
 }
 
@@ -385,12 +429,22 @@ impl TokenProvider {
         self.cached_or_refresh_ahead()
     }
 
+    /// [`TokenProvider::try_token`] for a caller that keeps the last token it was given (and
+    /// whatever it derived from it, such as a converted string): [`Lookup::Unchanged`] when
+    /// the token to hand out is still `last`, without cloning it.
+    pub fn try_token_since(&self, last: Option<&Token>) -> Lookup {
+        self.lookup(last, true)
+    }
+
     /// The cached token if it may be handed out; no I/O, never blocks, starts nothing.
     pub fn cached(&self) -> Option<Token> {
-        let guard = self.0.current.load();
-        let c = guard.as_ref()?;
-        c.usable(self.0.clock.now(), self.0.clock.system_time())
-            .then(|| c.token.clone())
+        self.cached_since(None).into_token()
+    }
+
+    /// [`TokenProvider::cached`] relative to the token the caller already holds (see
+    /// [`TokenProvider::try_token_since`]).
+    pub fn cached_since(&self, last: Option<&Token>) -> Lookup {
+        self.lookup(last, false)
     }
 
     /// Drops the cached token (call it after the API answered 401), here and in the store, so
@@ -463,22 +517,37 @@ impl TokenProvider {
 
     /// The hot path: a lock-free read of the cached token.
     fn cached_or_refresh_ahead(&self) -> Option<Token> {
+        self.lookup(None, true).into_token()
+    }
+
+    /// The lock-free read behind every cache hit. `serve` counts the hit and, inside the
+    /// refresh-ahead window, starts the background refresh; without it the read has no effect.
+    fn lookup(&self, last: Option<&Token>, serve: bool) -> Lookup {
         let guard = self.0.current.load();
-        let c = guard.as_ref()?;
-        let now = self.0.clock.now();
-        let wall = self.0.clock.system_time();
-        if c.fresh(now, wall) {
+        let Some(c) = guard.as_ref() else {
+            return Lookup::Miss;
+        };
+        let now = self.0.clock.coarse_now();
+        let wall = self.0.clock.coarse_system_time();
+        let refresh = if c.hot.fresh(now, wall) {
+            false
+        } else if c.hot.usable(now, wall) {
+            serve
+        } else {
+            return Lookup::Miss;
+        };
+        if serve {
             self.0.hits.fetch_add(1, Ordering::Relaxed);
-            return Some(c.token.clone());
         }
-        if c.usable(now, wall) {
-            self.0.hits.fetch_add(1, Ordering::Relaxed);
-            let token = c.token.clone();
+        let found = match last {
+            Some(last) if last.is_same(&c.token) => Lookup::Unchanged,
+            _ => Lookup::Changed(c.token.clone()),
+        };
+        if refresh {
             drop(guard);
-            self.start_background_refresh(now);
-            return Some(token);
+            self.start_background_refresh(self.0.clock.now());
         }
-        None
+        found
     }
 
     fn start_background_refresh(&self, now: Instant) {
@@ -621,7 +690,8 @@ impl TokenProvider {
         let now = self.0.clock.now();
         let wall = self.0.clock.system_time();
         let c = self.0.current.load_full()?;
-        (c.fresh(now, wall) || (!background && c.usable(now, wall))).then(|| c.token.clone())
+        (c.exact.fresh(now, wall) || (!background && c.exact.usable(now, wall)))
+            .then(|| c.token.clone())
     }
 
     /// Takes a stored token when it is at least as new as the one in memory: the store is
@@ -683,7 +753,9 @@ impl TokenProvider {
                 // pause background refreshes instead of asking again at once. A rotated refresh
                 // token is kept all the same: the one we sent is spent.
                 let keep = previous.as_ref().filter(|p| {
-                    p.usable(now, wall) && !token.outlives(&p.token) && !self.is_rejected(&p.token)
+                    p.exact.usable(now, wall)
+                        && !token.outlives(&p.token)
+                        && !self.is_rejected(&p.token)
                 });
                 let installed = match (keep, token.refresh_token()) {
                     (Some(p), Some(rt)) if p.token.refresh_token() != Some(rt) => {
@@ -834,12 +906,16 @@ impl TokenProvider {
         if token.refresh_token().is_some() {
             *self.0.grant_token.lock() = Some(token.clone());
         }
-        self.0.current.store(Some(Arc::new(Cached {
-            token,
+        let exact = Deadlines {
             refresh_at,
             stale_at,
             refresh_wall,
             stale_wall,
+        };
+        self.0.current.store(Some(Arc::new(Cached {
+            token,
+            exact,
+            hot: exact.earlier_by(self.0.clock.coarse_resolution()),
         })));
     }
 }

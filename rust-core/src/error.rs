@@ -146,7 +146,8 @@ impl Error {
             message: self.to_string(),
             status: self.status(),
             code: api.and_then(|a| a.code),
-            error: api.and_then(|a| a.error.clone()),
+            // A Twilio body names the RFC 6749 error in its message (`"invalid_grant: …"`).
+            error: api.and_then(|a| a.oauth_error()).map(str::to_owned),
             server_message: api.map(|a| a.message.clone()),
             more_info: api.and_then(|a| a.more_info.clone()),
             retry_after: api.and_then(|a| a.retry_after).map(|d| d.as_secs_f64()),
@@ -215,7 +216,8 @@ pub struct ErrorRecord {
     pub status: Option<u16>,
     /// Twilio's numeric error code.
     pub code: Option<i64>,
-    /// The RFC 6749 error string (`invalid_grant`, …).
+    /// The RFC 6749 error string (`invalid_grant`, …), from the body's `error` field or, in a
+    /// Twilio body, its message.
     pub error: Option<String>,
     /// The server's own words (API errors only).
     pub server_message: Option<String>,

@@ -85,7 +85,7 @@ mod token;
 mod transport;
 mod wire;
 
-pub use cache::{ApiCall, ProviderOptions, Stats, TokenProvider, TokenSource};
+pub use cache::{ApiCall, Lookup, ProviderOptions, Stats, TokenProvider, TokenSource};
 pub use client::{
     ClientOptions, DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, OAuthClient,
     OAuthClientBuilder,

@@ -202,6 +202,11 @@ impl RedisStore {
         self.0.cipher.is_some()
     }
 
+    /// The prefix of every key this store writes.
+    pub fn key_prefix(&self) -> &str {
+        &self.0.options.key_prefix
+    }
+
     /// The Redis key of a cache key: the prefix and a hash (a cache key names a person).
     pub fn redis_key(&self, key: &str) -> String {
         self.hashed("token", key)

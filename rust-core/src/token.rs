@@ -177,6 +177,12 @@ impl Token {
         }))
     }
 
+    /// True when `other` is this very token (a clone of it), not merely an equal one: one
+    /// pointer comparison, for callers that keep what they derived from the last token.
+    pub fn is_same(&self, other: &Token) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
     /// The access token. Call `.secret()` on it to read the value.
     pub fn access_token(&self) -> &AccessToken {
         &self.0.access_token

@@ -404,3 +404,30 @@ async fn a_manual_clock_drives_expiry_without_waiting() {
     clock.advance(S(2)); // 4 s left: inside the 5 s margin.
     assert!(p.cached().is_none());
 }
+
+#[tokio::test]
+async fn a_caller_holding_the_last_token_is_told_unchanged_until_another_replaces_it() {
+    use twilio_oauth::Lookup;
+    let server = MockServer::start().await.unwrap();
+    let (p, clock) = provider(&server);
+    assert!(matches!(p.try_token_since(None), Lookup::Miss));
+    let first = p.token().await.unwrap();
+    let Lookup::Changed(held) = p.try_token_since(None) else {
+        panic!("a fresh token is in the cache")
+    };
+    assert!(held.is_same(&first));
+    assert!(matches!(p.try_token_since(Some(&held)), Lookup::Unchanged));
+    assert!(matches!(p.cached_since(Some(&held)), Lookup::Unchanged));
+    // An equal token is not the same one: only a clone of the cached token counts.
+    let copy = Token::from_json(&first.to_json()).unwrap();
+    assert!(!copy.is_same(&first));
+    assert!(matches!(p.cached_since(Some(&copy)), Lookup::Changed(_)));
+    // Past the expiry margin the cached token may not be handed out, held or not.
+    clock.advance(S(3600));
+    assert!(matches!(p.cached_since(Some(&held)), Lookup::Miss));
+    let second = p.token().await.unwrap();
+    let Lookup::Changed(now) = p.try_token_since(Some(&held)) else {
+        panic!("the refetched token replaces the held one")
+    };
+    assert!(now.is_same(&second) && !now.is_same(&held));
+}

@@ -248,3 +248,17 @@ async fn redirects_are_not_followed() {
     assert_eq!(err.status(), Some(307));
     assert_eq!(server.request_count("/v1/token"), 0);
 }
+
+#[test]
+fn the_record_names_the_oauth_error_a_twilio_body_puts_in_its_message() {
+    let body = br#"{"code": 322403, "message": "invalid_grant: refresh token already used", "more_info": "https://www.twilio.com/docs/errors/322403", "status": 400}"#;
+    let api = twilio_oauth::ApiError::from_body(400, body, None);
+    assert_eq!(api.error, None, "the body has no `error` field");
+    let record = Error::LoginRequired(api).record();
+    assert_eq!(record.kind, "LoginRequiredError");
+    assert_eq!(record.error.as_deref(), Some("invalid_grant"));
+    assert_eq!(
+        record.server_message.as_deref(),
+        Some("invalid_grant: refresh token already used")
+    );
+}

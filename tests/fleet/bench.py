@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -16,47 +15,37 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from test_fleet import (  # noqa: E402
+from test_fleet import (
     CLIENT_ID,
     CLIENT_SECRET,
-    HERE,
     KEY_B64,
     LIFETIME,
     REFRESH_AHEAD,
     Mock,
     Redis,
+    spawn_workers,
 )
-
-from twilio_oauth import MemoryStore, OAuthClient, RedisStore  # noqa: E402
+from twilio_oauth import MemoryStore, OAuthClient, RedisStore
 
 LIFETIMES = 4
-STARTUP = 4.0
 
 
 def fleet(mock: Mock, n: int, kind: str, redis: Redis, folder: str) -> dict[str, float]:
     mock.admin("POST", "/admin/reset")
     mock.admin("POST", "/admin/config", {"token_lifetime_secs": LIFETIME})
     seconds = LIFETIMES * (LIFETIME - 1)
-    spec = {
-        "base_url": mock.url,
-        "client_id": CLIENT_ID,
-        "client_secret": CLIENT_SECRET,
-        "redis_url": redis.url if kind == "redis" else None,
-        "store_path": f"{folder}/{kind}-{n}.json" if kind == "file" else None,
-        "key_prefix": f"bench-{n}:",
-        "encryption_key": KEY_B64,
-        "lock_ttl": 3.0,
-        "refresh_ahead": REFRESH_AHEAD,
-        "seconds": seconds,
-        "interval": 0.02,
-        "start_at": time.time() + STARTUP,
-    }
-    arg = json.dumps(spec)
-    procs = [
-        subprocess.Popen([sys.executable, str(HERE / "worker.py"), arg], stdout=subprocess.PIPE, text=True)
-        for _ in range(n)
+    procs = spawn_workers(
+        mock,
+        seconds=seconds,
+        prefix=f"bench-{n}:",
+        pythons=n,
+        redis_url=redis.url if kind == "redis" else None,
+        store_path=f"{folder}/{kind}-{n}.json" if kind == "file" else None,
+    )
+    reports = [
+        json.loads(p.communicate(timeout=120)[0].strip().splitlines()[-1])
+        for p in procs
     ]
-    reports = [json.loads(p.communicate(timeout=120)[0].strip().splitlines()[-1]) for p in procs]
     requests = mock.token_requests()
     return {
         "processes": n,
@@ -72,11 +61,16 @@ def fleet(mock: Mock, n: int, kind: str, redis: Redis, folder: str) -> dict[str,
 def refresh_cost(mock: Mock, redis: Redis) -> dict[str, float]:
     """Median time of a foreground fetch (`invalidate()` then `token()`), local store vs Redis."""
     mock.admin("POST", "/admin/reset")
-    client = OAuthClient(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, base_url=mock.url)
+    client = OAuthClient(
+        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, base_url=mock.url
+    )
     out = {}
     for name, store in [
         ("memory", MemoryStore()),
-        ("redis", RedisStore(redis.url, key_prefix="bench-cost:", encryption_key=KEY_B64)),
+        (
+            "redis",
+            RedisStore(redis.url, key_prefix="bench-cost:", encryption_key=KEY_B64),
+        ),
     ]:
         provider = client.token_provider(store=store)
         provider.token()
@@ -94,12 +88,25 @@ def main() -> None:
     mock, redis = Mock(), Redis()
     try:
         with tempfile.TemporaryDirectory() as folder:
-            runs = [fleet(mock, n, kind, redis, folder) for n in (1, 8, 32) for kind in ("none", "file", "redis")]
+            runs = [
+                fleet(mock, n, kind, redis, folder)
+                for n in (1, 8, 32)
+                for kind in ("none", "file", "redis")
+            ]
         cost = refresh_cost(mock, redis)
     finally:
         redis.stop()
         mock.stop()
-    print(json.dumps({"token_lifetime_secs": LIFETIME, "refresh_ahead_secs": REFRESH_AHEAD, "runs": runs, "refresh_ms": cost}))
+    print(
+        json.dumps(
+            {
+                "token_lifetime_secs": LIFETIME,
+                "refresh_ahead_secs": REFRESH_AHEAD,
+                "runs": runs,
+                "refresh_ms": cost,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

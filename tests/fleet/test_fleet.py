@@ -31,7 +31,9 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-MOCK = Path(os.environ.get("TWILIO_OAUTH_MOCK", ROOT / "target" / "debug" / "twilio-oauth-mock"))
+MOCK = Path(
+    os.environ.get("TWILIO_OAUTH_MOCK", ROOT / "target" / "debug" / "twilio-oauth-mock")
+)
 CLIENT_ID = "OQ0123456789abcdef0123456789abcdef"
 CLIENT_SECRET = "mock-client-secret-0123456789"
 KEY_B64 = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc="
@@ -65,7 +67,10 @@ class Mock:
     def admin(self, method: str, path: str, body: Any = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(
-            self.url + path, data=data, method=method, headers={"Content-Type": "application/json"}
+            self.url + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(req, timeout=10) as r:
             return json.loads(r.read())
@@ -89,8 +94,19 @@ class Redis:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.dir],
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.dir,
+            ],
             stdout=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
@@ -110,7 +126,10 @@ class Redis:
 
     def cli(self, *args: str) -> str:
         return subprocess.run(
-            ["redis-cli", "-p", str(self.port), *args], capture_output=True, text=True, check=True
+            ["redis-cli", "-p", str(self.port), *args],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
 
 
@@ -130,12 +149,24 @@ def redis() -> Iterator[Redis]:
     shutil.rmtree(r.dir, ignore_errors=True)
 
 
-def start_fleet(mock: Mock, redis: Redis | None, seconds: float, prefix: str) -> list[subprocess.Popen[str]]:
+def spawn_workers(
+    mock: Mock,
+    *,
+    seconds: float,
+    prefix: str,
+    pythons: int,
+    nodes: int = 0,
+    redis_url: str | None = None,
+    store_path: str | None = None,
+) -> list[subprocess.Popen[str]]:
+    """Worker processes (worker.py, worker.mjs) that ask for a token every 20 ms for `seconds`,
+    all starting at the same moment, on Redis, a shared token file, or neither."""
     spec = {
         "base_url": mock.url,
         "client_id": CLIENT_ID,
         "client_secret": CLIENT_SECRET,
-        "redis_url": redis.url if redis else None,
+        "redis_url": redis_url,
+        "store_path": store_path,
         "key_prefix": prefix,
         "encryption_key": KEY_B64,
         "lock_ttl": 3.0,
@@ -146,17 +177,38 @@ def start_fleet(mock: Mock, redis: Redis | None, seconds: float, prefix: str) ->
     }
     arg = json.dumps(spec)
     procs = [
-        subprocess.Popen([sys.executable, str(HERE / "worker.py"), arg], stdout=subprocess.PIPE, text=True)
-        for _ in range(PYTHONS)
+        subprocess.Popen(
+            [sys.executable, str(HERE / "worker.py"), arg],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(pythons)
     ]
     procs += [
-        subprocess.Popen(["node", str(HERE / "worker.mjs"), arg], stdout=subprocess.PIPE, text=True)
-        for _ in range(NODES)
+        subprocess.Popen(
+            ["node", str(HERE / "worker.mjs"), arg], stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(nodes)
     ]
     return procs
 
 
-def reports(procs: list[subprocess.Popen[str]], killed: set[int] = frozenset()) -> list[dict[str, Any]]:
+def start_fleet(
+    mock: Mock, redis: Redis | None, seconds: float, prefix: str
+) -> list[subprocess.Popen[str]]:
+    return spawn_workers(
+        mock,
+        seconds=seconds,
+        prefix=prefix,
+        pythons=PYTHONS,
+        nodes=NODES,
+        redis_url=redis.url if redis else None,
+    )
+
+
+def reports(
+    procs: list[subprocess.Popen[str]], killed: set[int] = frozenset()
+) -> list[dict[str, Any]]:
     out = []
     for p in procs:
         stdout, _ = p.communicate(timeout=120)
@@ -169,7 +221,9 @@ def reports(procs: list[subprocess.Popen[str]], killed: set[int] = frozenset()) 
 
 def assert_every_caller_was_served(rs: list[dict[str, Any]]) -> None:
     assert {r["language"] for r in rs} == {"python", "node"}
-    assert sum(r["error_count"] for r in rs) == 0, [r["errors"] for r in rs if r["errors"]][:3]
+    assert sum(r["error_count"] for r in rs) == 0, [
+        r["errors"] for r in rs if r["errors"]
+    ][:3]
     assert sum(r["expired"] for r in rs) == 0, "an expired token was handed out"
     assert all(r["calls"] > 10 for r in rs)
 
@@ -184,7 +238,9 @@ def test_forty_processes_on_one_redis_make_one_token_request_per_lifetime(
     lifetimes = seconds / rs[0]["lifetime"]
     # The first token, then one per refresh period, for all 40 processes together.
     bound = math.ceil(seconds / REFRESH_EVERY) + 1
-    print(f"fleet of {len(rs)} with Redis: {requests} token requests over {lifetimes:.1f} lifetimes (bound {bound})")
+    print(
+        f"fleet of {len(rs)} with Redis: {requests} token requests over {lifetimes:.1f} lifetimes (bound {bound})"
+    )
     assert requests <= bound
     assert sum(r["stats"]["store_hits"] for r in rs) >= len(rs) - requests
     # Nothing readable at rest: every value is encrypted.
@@ -197,7 +253,9 @@ def test_the_same_fleet_without_redis_makes_a_request_per_process(mock: Mock) ->
     rs = reports(start_fleet(mock, None, seconds, "unused:"))
     assert_every_caller_was_served(rs)
     requests = mock.token_requests()
-    print(f"fleet of {len(rs)} without a shared store: {requests} token requests over {seconds / rs[0]['lifetime']:.1f} lifetimes")
+    print(
+        f"fleet of {len(rs)} without a shared store: {requests} token requests over {seconds / rs[0]['lifetime']:.1f} lifetimes"
+    )
     assert requests >= len(rs)
 
 

@@ -23,17 +23,6 @@ pub fn error_kinds() -> Vec<(&'static str, Option<&'static str>)> {
     ERROR_KINDS.to_vec()
 }
 
-/// The core's record of `e`. The record carries a body's `error` field only; a Twilio body
-/// names the RFC 6749 error in its message (`"invalid_grant: …"`), which `oauth_error()`
-/// reads, as `err.error` always has in Node (a proposed change to the core's record).
-pub(crate) fn record(e: &Error) -> ErrorRecord {
-    let mut r = e.record();
-    if r.error.is_none() {
-        r.error = e.api().and_then(|a| a.oauth_error()).map(str::to_owned);
-    }
-    r
-}
-
 /// The record as a plain object, field by field in camelCase (absent fields are `null`).
 fn to_object<'env>(env: &'env Env, r: &ErrorRecord) -> napi::Result<Object<'env>> {
     let mut o = Object::new(env)?;
@@ -53,7 +42,7 @@ fn to_object<'env>(env: &'env Env, r: &ErrorRecord) -> napi::Result<Object<'env>
 /// A core error as the value a native call throws or rejects with: an `Error` carrying its
 /// record.
 pub(crate) fn to_js(env: &Env, e: &Error) -> napi::Error {
-    let record = record(e);
+    let record = e.record();
     let build = || -> napi::Result<napi::Error> {
         let mut error = env.create_error(napi::Error::new(
             Status::GenericFailure,
@@ -96,7 +85,7 @@ mod tests {
 
     #[test]
     fn login_required_keeps_the_api_fields_and_the_servers_words_apart() {
-        let r = record(&Error::LoginRequired(refused_refresh()));
+        let r = Error::LoginRequired(refused_refresh()).record();
         assert_eq!(r.kind, "LoginRequiredError");
         assert_eq!(r.parent, Some("ApiError"));
         assert_eq!(r.status, Some(400));
@@ -130,7 +119,7 @@ mod tests {
             | Error::InvalidResponse { .. }
             | Error::Cancelled
             | Error::Store { .. }
-            | Error::Internal { .. } => record(e),
+            | Error::Internal { .. } => e.record(),
         };
         let cases = [
             Error::Config {

@@ -6,6 +6,7 @@ use std::rc::Rc;
 use napi::Env;
 use napi::bindgen_prelude::{Either, Function, JsObjectValue, Object};
 use napi_derive::napi;
+use twilio_oauth::Lookup;
 use twilio_oauth::runtime::guard_sync;
 
 use crate::client::CallOptions;
@@ -62,15 +63,6 @@ impl TokenProvider {
     }
 }
 
-/// True when `a` and `b` are the same token (clones of one). Whoever calls this holds both,
-/// so neither can be freed and its address reused: equal addresses mean one token.
-fn same(a: &twilio_oauth::Token, b: &twilio_oauth::Token) -> bool {
-    std::ptr::eq(
-        a.access_token().secret().as_ptr(),
-        b.access_token().secret().as_ptr(),
-    )
-}
-
 #[napi]
 impl TokenProvider {
     /// The key under which the token is cached and stored.
@@ -106,21 +98,20 @@ impl TokenProvider {
             let last = Rc::clone(&last);
             let function: Function<'_, (), Either<u32, Token>> =
                 env.create_function_from_closure(name, move |ctx| {
-                    let current = guard_sync(|| {
+                    let mut last = last.borrow_mut();
+                    let found = guard_sync(|| {
                         Ok(if counts {
-                            provider.try_token()
+                            provider.try_token_since(last.as_ref())
                         } else {
-                            provider.cached()
+                            provider.cached_since(last.as_ref())
                         })
                     })
                     .map_err(|e| to_js(ctx.env, &e))?;
-                    let Some(token) = current else {
-                        return Ok(Either::A(0));
+                    let token = match found {
+                        Lookup::Miss => return Ok(Either::A(0)),
+                        Lookup::Unchanged => return Ok(Either::A(1)),
+                        Lookup::Changed(token) => token,
                     };
-                    let mut last = last.borrow_mut();
-                    if last.as_ref().is_some_and(|l| same(l, &token)) {
-                        return Ok(Either::A(1));
-                    }
                     *last = Some(token.clone());
                     Ok(Either::B(Token::new(token)))
                 })?;

@@ -89,7 +89,6 @@ pub struct RedisStoreOptions {
 #[napi]
 pub struct RedisStore {
     pub(crate) inner: Arc<twilio_oauth::RedisStore>,
-    key_prefix: String,
 }
 
 #[napi]
@@ -122,11 +121,9 @@ impl RedisStore {
             lock_ttl: check(env, duration("lockTtl", o.lock_ttl, defaults.lock_ttl))?,
             lock_wait: check(env, duration("lockWait", o.lock_wait, defaults.lock_wait))?,
         };
-        let key_prefix = options.key_prefix.clone();
         let inner = guarded(env, || twilio_oauth::RedisStore::connect(&url, options))?;
         Ok(Self {
             inner: Arc::new(inner),
-            key_prefix,
         })
     }
 
@@ -139,7 +136,7 @@ impl RedisStore {
     /// The prefix of every key.
     #[napi(getter)]
     pub fn key_prefix(&self) -> String {
-        self.key_prefix.clone()
+        self.inner.key_prefix().to_owned()
     }
 
     /// `{ keyPrefix, encrypted }` (never the URL: it may hold a password).
@@ -149,7 +146,7 @@ impl RedisStore {
     )]
     pub fn summary(&self) -> std::collections::HashMap<String, Either<String, bool>> {
         std::collections::HashMap::from([
-            ("keyPrefix".to_owned(), Either::A(self.key_prefix.clone())),
+            ("keyPrefix".to_owned(), Either::A(self.key_prefix())),
             ("encrypted".to_owned(), Either::B(self.encrypted())),
         ])
     }

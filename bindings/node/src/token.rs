@@ -252,6 +252,12 @@ impl DeviceAuthorization {
         self.inner.interval().as_secs_f64()
     }
 
+    /// Seconds the codes were valid for when issued.
+    #[napi(getter)]
+    pub fn lifetime(&self) -> f64 {
+        self.inner.lifetime().as_secs_f64()
+    }
+
     /// When the codes expire (wall clock).
     #[napi(getter)]
     pub fn expires_at<'env>(&self, env: &'env Env) -> napi::Result<JsDate<'env>> {

@@ -25,26 +25,12 @@ pub(crate) struct PyTokenProvider {
     converted: Mutex<Option<Converted>>,
 }
 
-/// The Python objects made for one token, each made on first use. Holding `token` keeps its
-/// memory alive, so a token at the same address is this very token (see [`same_token`]).
+/// The Python objects made for one token, each made on first use.
 struct Converted {
     token: Token,
     header: Option<Py<PyString>>,
     access_token: Option<Py<PyString>>,
     object: Option<Py<PyToken>>,
-}
-
-/// True when `a` and `b` are one token (clones of one shared value), not merely equal ones.
-///
-/// `Token` is an `Arc` of its data, so two clones share the buffers of their strings. While
-/// `a` is alive no other token can have a buffer at its address: equal addresses (and lengths)
-/// mean `b` is a clone of `a`.
-fn same_token(a: &Token, b: &Token) -> bool {
-    fn same_buffer(x: &str, y: &str) -> bool {
-        !x.is_empty() && x.len() == y.len() && std::ptr::eq(x.as_ptr(), y.as_ptr())
-    }
-    same_buffer(a.access_token().secret(), b.access_token().secret())
-        && same_buffer(a.token_type(), b.token_type())
 }
 
 fn make_header(py: Python<'_>, token: &Token) -> PyResult<Py<PyString>> {
@@ -103,7 +89,7 @@ impl PyTokenProvider {
         if let Some(made) = self
             .slot()
             .as_mut()
-            .filter(|c| same_token(&c.token, &token))
+            .filter(|c| c.token.is_same(&token))
             .and_then(|c| field(c).as_ref().map(|m| m.clone_ref(py)))
         {
             return Ok(made);
@@ -111,7 +97,7 @@ impl PyTokenProvider {
         let made = make(py, &token)?;
         let keep = made.clone_ref(py);
         let mut slot = self.slot();
-        let (old_form, old_token) = match slot.as_mut().filter(|c| same_token(&c.token, &token)) {
+        let (old_form, old_token) = match slot.as_mut().filter(|c| c.token.is_same(&token)) {
             Some(converted) => (field(converted).replace(keep), None),
             None => {
                 let mut converted = Converted {

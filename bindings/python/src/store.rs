@@ -193,6 +193,12 @@ impl PyRedisStore {
         self.0.is_encrypted()
     }
 
+    /// The prefix of every key this store writes.
+    #[getter]
+    fn key_prefix(&self) -> &str {
+        self.0.key_prefix()
+    }
+
     /// The keys of the tokens stored under this prefix (values this store cannot read, such
     /// as ones encrypted under another key, are left out).
     fn keys(&self, py: Python<'_>) -> PyResult<Vec<String>> {

@@ -166,7 +166,8 @@ macro_rules! api_kind {
             message: $message,
             status: i32::from(a.status),
             code: a.code,
-            error: a.error,
+            // The record's reading: also the RFC 6749 error a Twilio body puts in its message.
+            error: a.oauth_error().map(str::to_owned),
             server_message: a.message,
             more_info: a.more_info,
             retry_after: a.retry_after,

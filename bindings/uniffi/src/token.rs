@@ -118,6 +118,16 @@ impl Token {
         self.0.lifetime()
     }
 
+    /// When the token was issued (the JWT `iat`, else when it arrived).
+    pub fn issued_at(&self) -> SystemTime {
+        self.0.issued_at()
+    }
+
+    /// Whose token it is: the access token's JWT `sub`, else the id token's.
+    pub fn subject(&self) -> Option<String> {
+        self.0.subject()
+    }
+
     /// True once the token has expired.
     pub fn is_expired(&self) -> bool {
         self.0.is_expired()

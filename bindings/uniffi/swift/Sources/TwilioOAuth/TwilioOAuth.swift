@@ -1829,6 +1829,11 @@ public protocol TokenProtocol: AnyObject, Sendable {
     func isExpired()  -> Bool
     
     /**
+     * When the token was issued (the JWT `iat`, else when it arrived).
+     */
+    func issuedAt()  -> Date
+    
+    /**
      * How long the token was valid for when issued.
      */
     func lifetime()  -> TimeInterval
@@ -1842,6 +1847,11 @@ public protocol TokenProtocol: AnyObject, Sendable {
      * The granted scope, when the server said or the JWT carries one.
      */
     func scope()  -> String?
+    
+    /**
+     * Whose token it is: the access token's JWT `sub`, else the id token's.
+     */
+    func subject()  -> String?
     
     /**
      * The whole token, secrets included, as JSON for a `TokenStore` (Keychain, Keystore-backed
@@ -2043,6 +2053,18 @@ open func isExpired() -> Bool  {
 }
     
     /**
+     * When the token was issued (the JWT `iat`, else when it arrived).
+     */
+open func issuedAt() -> Date  {
+    return try!  FfiConverterTimestamp.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twilio_oauth_uniffi_fn_method_token_issued_at(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * How long the token was valid for when issued.
      */
 open func lifetime() -> TimeInterval  {
@@ -2073,6 +2095,18 @@ open func scope() -> String?  {
     return try!  FfiConverterOptionString.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_twilio_oauth_uniffi_fn_method_token_scope(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Whose token it is: the access token's JWT `sub`, else the id token's.
+     */
+open func subject() -> String?  {
+    return try!  FfiConverterOptionString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_twilio_oauth_uniffi_fn_method_token_subject(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -2931,6 +2965,20 @@ public struct OAuthConfig: Equatable, Hashable, CustomDebugStringConvertible, Cu
      */
     public var connectTimeout: TimeInterval?
     /**
+     * A PEM file of CA certificates to trust besides the platform's (a private or corporate
+     * CA); with `fromEnv`, `TWILIO_OAUTH_CA_FILE` when unset.
+     */
+    public var caFile: String?
+    /**
+     * The same as PEM text (one or more certificates).
+     */
+    public var caPem: String?
+    /**
+     * The proxy of every request (`http://[user:password@]host:port`), instead of
+     * `HTTPS_PROXY`/`ALL_PROXY`; `NO_PROXY` still applies. Never shown in full.
+     */
+    public var proxy: String?
+    /**
      * Fill the options left unset from the environment (`TWILIO_CLIENT_SECRET`,
      * `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN`, `TWILIO_OAUTH_BASE_URL`), as
      * `OAuthClient.fromEnv()` does for every option.
@@ -2968,6 +3016,17 @@ public struct OAuthConfig: Equatable, Hashable, CustomDebugStringConvertible, Cu
          * The connect timeout of each attempt (default 10 s).
          */connectTimeout: TimeInterval? = nil, 
         /**
+         * A PEM file of CA certificates to trust besides the platform's (a private or corporate
+         * CA); with `fromEnv`, `TWILIO_OAUTH_CA_FILE` when unset.
+         */caFile: String? = nil, 
+        /**
+         * The same as PEM text (one or more certificates).
+         */caPem: String? = nil, 
+        /**
+         * The proxy of every request (`http://[user:password@]host:port`), instead of
+         * `HTTPS_PROXY`/`ALL_PROXY`; `NO_PROXY` still applies. Never shown in full.
+         */proxy: String? = nil, 
+        /**
          * Fill the options left unset from the environment (`TWILIO_CLIENT_SECRET`,
          * `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN`, `TWILIO_OAUTH_BASE_URL`), as
          * `OAuthClient.fromEnv()` does for every option.
@@ -2981,6 +3040,9 @@ public struct OAuthConfig: Equatable, Hashable, CustomDebugStringConvertible, Cu
         self.maxRetries = maxRetries
         self.timeout = timeout
         self.connectTimeout = connectTimeout
+        self.caFile = caFile
+        self.caPem = caPem
+        self.proxy = proxy
         self.fromEnv = fromEnv
     }
 
@@ -3031,6 +3093,9 @@ public struct FfiConverterTypeOAuthConfig: FfiConverterRustBuffer {
                 maxRetries: FfiConverterOptionUInt32.read(from: &buf), 
                 timeout: FfiConverterOptionDuration.read(from: &buf), 
                 connectTimeout: FfiConverterOptionDuration.read(from: &buf), 
+                caFile: FfiConverterOptionString.read(from: &buf), 
+                caPem: FfiConverterOptionString.read(from: &buf), 
+                proxy: FfiConverterOptionString.read(from: &buf), 
                 fromEnv: FfiConverterBool.read(from: &buf)
         )
     }
@@ -3045,6 +3110,9 @@ public struct FfiConverterTypeOAuthConfig: FfiConverterRustBuffer {
         FfiConverterOptionUInt32.write(value.maxRetries, into: &buf)
         FfiConverterOptionDuration.write(value.timeout, into: &buf)
         FfiConverterOptionDuration.write(value.connectTimeout, into: &buf)
+        FfiConverterOptionString.write(value.caFile, into: &buf)
+        FfiConverterOptionString.write(value.caPem, into: &buf)
+        FfiConverterOptionString.write(value.proxy, into: &buf)
         FfiConverterBool.write(value.fromEnv, into: &buf)
     }
 }
@@ -4273,6 +4341,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_twilio_oauth_uniffi_checksum_method_token_is_expired() != 12973) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_twilio_oauth_uniffi_checksum_method_token_issued_at() != 5089) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_twilio_oauth_uniffi_checksum_method_token_lifetime() != 10030) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4280,6 +4351,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twilio_oauth_uniffi_checksum_method_token_scope() != 4402) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_twilio_oauth_uniffi_checksum_method_token_subject() != 46537) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_twilio_oauth_uniffi_checksum_method_token_to_json() != 23288) {

@@ -628,6 +628,11 @@ RustBuffer uniffi_twilio_oauth_uniffi_fn_method_token_id_token(uint64_t ptr, Rus
 int8_t uniffi_twilio_oauth_uniffi_fn_method_token_is_expired(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_FN_METHOD_TOKEN_ISSUED_AT
+#define UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_FN_METHOD_TOKEN_ISSUED_AT
+RustBuffer uniffi_twilio_oauth_uniffi_fn_method_token_issued_at(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_FN_METHOD_TOKEN_LIFETIME
 #define UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_FN_METHOD_TOKEN_LIFETIME
 RustBuffer uniffi_twilio_oauth_uniffi_fn_method_token_lifetime(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -641,6 +646,11 @@ RustBuffer uniffi_twilio_oauth_uniffi_fn_method_token_refresh_token(uint64_t ptr
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_FN_METHOD_TOKEN_SCOPE
 #define UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_FN_METHOD_TOKEN_SCOPE
 RustBuffer uniffi_twilio_oauth_uniffi_fn_method_token_scope(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_FN_METHOD_TOKEN_SUBJECT
+#define UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_FN_METHOD_TOKEN_SUBJECT
+RustBuffer uniffi_twilio_oauth_uniffi_fn_method_token_subject(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_FN_METHOD_TOKEN_TO_JSON
@@ -1248,6 +1258,12 @@ uint16_t uniffi_twilio_oauth_uniffi_checksum_method_token_is_expired(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_CHECKSUM_METHOD_TOKEN_ISSUED_AT
+#define UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_CHECKSUM_METHOD_TOKEN_ISSUED_AT
+uint16_t uniffi_twilio_oauth_uniffi_checksum_method_token_issued_at(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_CHECKSUM_METHOD_TOKEN_LIFETIME
 #define UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_CHECKSUM_METHOD_TOKEN_LIFETIME
 uint16_t uniffi_twilio_oauth_uniffi_checksum_method_token_lifetime(void
@@ -1263,6 +1279,12 @@ uint16_t uniffi_twilio_oauth_uniffi_checksum_method_token_refresh_token(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_CHECKSUM_METHOD_TOKEN_SCOPE
 #define UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_CHECKSUM_METHOD_TOKEN_SCOPE
 uint16_t uniffi_twilio_oauth_uniffi_checksum_method_token_scope(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_CHECKSUM_METHOD_TOKEN_SUBJECT
+#define UNIFFI_FFIDEF_UNIFFI_TWILIO_OAUTH_UNIFFI_CHECKSUM_METHOD_TOKEN_SUBJECT
+uint16_t uniffi_twilio_oauth_uniffi_checksum_method_token_subject(void
     
 );
 #endif

@@ -33,6 +33,11 @@ class ClientTest {
             assertTrue(token.expiresIn().seconds in 3000..3600, "expiresIn = ${token.expiresIn()}")
             assertTrue(token.expiresAt().isAfter(Instant.now()))
             assertTrue(token.claims().isNotEmpty(), "a JWT access token has claims")
+            // The app's own token: the JWT's subject is the app, issued just now.
+            assertEquals(token.claims()["sub"], token.subject())
+            assertTrue(token.subject()!!.startsWith("OQ"), "${token.subject()}")
+            val issued = Duration.between(token.issuedAt(), Instant.now())
+            assertTrue(issued.seconds in -5..60, "issued $issued ago")
             val account = MockServer.get(
                 "/2010-04-01/Accounts/${MockServer.ACCOUNT_SID}.json",
                 mapOf("Authorization" to token.authorizationHeader()),
