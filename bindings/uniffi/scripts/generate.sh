@@ -6,6 +6,11 @@
 #                                        with the `test-hooks` feature for the Maven tests; also
 #                                        copies the cdylib and the mock server into
 #                                        OUT_DIR/../../native for JNA and the tests.
+#   scripts/generate.sh kotlin-release OUT_DIR
+#                                        the JVM package as shipped (dist.sh, the Maven profile
+#                                        `dist`): Kotlin sources generated from a release build
+#                                        of the cdylib without test hooks, and that library
+#                                        (stripped) copied into OUT_DIR/../../native.
 #   scripts/generate.sh kotlin-android OUT_DIR
 #                                        the Android flavour (android.toml), built without test
 #                                        hooks, plus the hand-written Kotlin of
@@ -35,16 +40,24 @@ cd "$root"
 config=()
 case "$lang" in
     kotlin) features=cli,test-hooks bindgen_lang=kotlin ;;
+    # The bindgen binary as for `kotlin` (one debug build for both); the library is a release one.
+    kotlin-release) features=cli,test-hooks bindgen_lang=kotlin ;;
     kotlin-android) features=cli bindgen_lang=kotlin config=(--config "$here/../android.toml") ;;
     swift) features=cli bindgen_lang=swift ;;
-    *) echo "generate.sh: unknown language $lang (kotlin, kotlin-android or swift)" >&2; exit 2 ;;
+    *) echo "generate.sh: unknown language $lang (kotlin, kotlin-release, kotlin-android or swift)" >&2; exit 2 ;;
 esac
 echo "generate.sh: cargo build -p twilio-oauth-uniffi --features $features (debug)" >&2
 cargo build --quiet -p twilio-oauth-uniffi --features "$features" --lib --bin uniffi-bindgen
+built=$target/debug/$lib
+if [ "$lang" = kotlin-release ]; then
+    echo "generate.sh: cargo build --release -p twilio-oauth-uniffi (no features)" >&2
+    cargo build --quiet --release -p twilio-oauth-uniffi --lib
+    built=$target/release/$lib
+fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-"$target/debug/uniffi-bindgen" generate "$target/debug/$lib" --language "$bindgen_lang" \
+"$target/debug/uniffi-bindgen" generate "$built" --language "$bindgen_lang" \
     ${config[@]+"${config[@]}"} --no-format --out-dir "$tmp"
 
 # Kotlin: `TwilioOAuthException.message` is the human text (every subclass, or none: a change
@@ -58,7 +71,7 @@ patch_kotlin_message() {
 }
 
 case "$lang" in
-    kotlin | kotlin-android)
+    kotlin | kotlin-release | kotlin-android)
         patch_kotlin_message "$tmp/twiliooauth/twilio_oauth_uniffi.kt"
         ;;
 esac
@@ -77,6 +90,19 @@ case "$lang" in
         native="$out/../../native"
         mkdir -p "$native"
         cp "$target/debug/$lib" "$target/debug/twilio-oauth-mock" "$native/"
+        ;;
+    kotlin-release)
+        rm -rf "$out"
+        mkdir -p "$out"
+        cp -R "$tmp/." "$out/"
+        native="$out/../../native"
+        mkdir -p "$native"
+        cp "$built" "$native/"
+        # The symbol table is for debuggers, not for JNA (which needs the dynamic symbols only):
+        # a fifth of the library.
+        if command -v strip >/dev/null && [ "$(uname -s)" = Linux ]; then
+            strip --strip-unneeded "$native/$lib"
+        fi
         ;;
     swift)
         mkdir -p "$out/Sources/TwilioOAuth" "$out/Sources/TwilioOAuthFFI"
