@@ -7,6 +7,7 @@ import os
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -39,29 +40,35 @@ def _mock_binary() -> Path:
     return target / "debug" / "twilio-oauth-mock"
 
 
-@pytest.fixture(scope="session")
-def mock_server() -> Iterator[MockServer]:
+@contextmanager
+def running_mock(*args: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """The mock server binary with `args`, on a free port: its URL (from the line it prints
+    once listening) and its process, stopped by closing its stdin."""
     process = subprocess.Popen(
-        [str(_mock_binary()), "--host", "127.0.0.1", "--port", "0", "--exit-on-stdin-eof"],
+        [str(_mock_binary()), "--host", "127.0.0.1", "--port", "0", "--exit-on-stdin-eof", *args],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )
-    assert process.stdout is not None
+    assert process.stdout is not None and process.stdin is not None
     line = process.stdout.readline().decode().strip()
     if not line.startswith("listening on "):
         process.kill()
         raise RuntimeError(f"the mock server did not start: {line!r}")
-    server = MockServer(line.removeprefix("listening on ").rstrip("/"), process)
     try:
-        yield server
+        yield line.removeprefix("listening on ").rstrip("/"), process
     finally:
-        assert process.stdin is not None
         process.stdin.close()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def mock_server() -> Iterator[MockServer]:
+    with running_mock() as (url, process):
+        yield MockServer(url, process)
 
 
 @pytest.fixture

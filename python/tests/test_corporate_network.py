@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import _mock_binary
+from conftest import running_mock
 from test_fork import in_child
 
 from support import CLIENT_ID, CLIENT_SECRET, MockServer
@@ -52,25 +52,10 @@ class TlsMock:
 def tls_mock() -> Iterator[TlsMock]:
     with tempfile.TemporaryDirectory() as folder:
         ca_file = Path(folder) / "ca.pem"
-        process = subprocess.Popen(
-            [str(_mock_binary()), "--port", "0", "--exit-on-stdin-eof", "--ca-out", str(ca_file)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )
-        assert process.stdout is not None and process.stdin is not None
-        line = process.stdout.readline().decode().strip()
-        assert line.startswith("listening on https://"), line
-        url = line.removeprefix("listening on ")
-        plain = url.replace("https://", "http://")
-        try:
+        with running_mock("--ca-out", str(ca_file)) as (url, process):
+            assert url.startswith("https://"), url
+            plain = url.replace("https://", "http://")
             yield TlsMock(url, ca_file, plain, MockServer(plain, process))
-        finally:
-            process.stdin.close()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 @pytest.fixture
