@@ -7,83 +7,23 @@
 
 mod common;
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
 use redis::AsyncCommands;
 use twilio_oauth::{ProviderOptions, RedisOptions, RedisStore, Token, TokenProvider, TokenStore};
+use twilio_oauth_mock::redis_server::RedisServer;
 
-/// A `redis-server` on a free port with its own folder, stopped when dropped.
-struct Redis {
-    child: Option<Child>,
-    port: u16,
-    dir: tempfile::TempDir,
-}
+type Redis = RedisServer;
 
-impl Redis {
-    fn start() -> Redis {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut r = Redis {
-            child: None,
-            port,
-            dir: tempfile::tempdir().unwrap(),
-        };
-        r.run();
-        r
-    }
-
-    fn run(&mut self) {
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .arg("--dir")
-            .arg(self.dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server must be installed (apt-get install redis-server)");
-        self.child = Some(child);
-        let start = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "redis-server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
-    }
-
-    async fn raw(&self) -> redis::aio::MultiplexedConnection {
-        redis::Client::open(self.url())
-            .unwrap()
-            .get_multiplexed_async_connection()
-            .await
-            .unwrap()
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.stop();
-    }
+/// A connection of the test's own, to look at what the store wrote.
+async fn raw(redis: &Redis) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap()
 }
 
 const KEY: [u8; 32] = [7; 32];
@@ -108,7 +48,7 @@ fn provider_on(server: &MockServer, store: RedisStore, options: ProviderOptions)
 
 #[tokio::test]
 async fn a_token_round_trips_encrypted_with_a_ttl_and_nothing_readable_at_rest() {
-    let redis = Redis::start();
+    let redis = Redis::start().unwrap();
     let s = store(&redis, encrypted());
     let t = Token::new("access-secret-0123456789abcdef", Duration::from_secs(600));
     s.save("k", &t).await.unwrap();
@@ -117,7 +57,7 @@ async fn a_token_round_trips_encrypted_with_a_ttl_and_nothing_readable_at_rest()
         back.access_token().secret(),
         "access-secret-0123456789abcdef"
     );
-    let mut raw = redis.raw().await;
+    let mut raw = raw(&redis).await;
     let rkey = s.redis_key("k");
     let value: String = raw.get(&rkey).await.unwrap();
     assert!(!value.contains("access-secret"), "{value}");
@@ -136,9 +76,9 @@ async fn a_token_round_trips_encrypted_with_a_ttl_and_nothing_readable_at_rest()
 
 #[tokio::test]
 async fn tampered_moved_foreign_and_unencrypted_values_are_ignored() {
-    let redis = Redis::start();
+    let redis = Redis::start().unwrap();
     let s = store(&redis, encrypted());
-    let mut raw = redis.raw().await;
+    let mut raw = raw(&redis).await;
     let t = Token::new("access-secret-0123456789abcdef", Duration::from_secs(600));
     s.save("alice", &t).await.unwrap();
     let value: String = raw.get(s.redis_key("alice")).await.unwrap();
@@ -202,7 +142,7 @@ async fn a_bad_key_or_url_is_a_config_error_and_debug_hides_the_password() {
 async fn a_hundred_tasks_in_four_processes_make_one_token_request() {
     let server = MockServer::start().await.unwrap();
     server.update_config(|c| c.latency_ms = 200);
-    let redis = Redis::start();
+    let redis = Redis::start().unwrap();
     let providers: Vec<_> = (0..4)
         .map(|_| {
             provider_on(
@@ -232,7 +172,7 @@ async fn a_hundred_tasks_in_four_processes_make_one_token_request() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_holder_that_died_mid_fetch_only_delays_the_fleet_until_its_lock_expires() {
     let server = MockServer::start().await.unwrap();
-    let redis = Redis::start();
+    let redis = Redis::start().unwrap();
     let options = RedisOptions {
         lock_ttl: Duration::from_millis(800),
         lock_wait: Duration::from_secs(10),
@@ -261,7 +201,7 @@ async fn a_holder_that_died_mid_fetch_only_delays_the_fleet_until_its_lock_expir
 async fn redis_stopping_and_coming_back_never_costs_a_caller_an_error_or_an_expired_token() {
     let server = MockServer::start().await.unwrap();
     server.update_config(|c| c.token_lifetime_secs = 3);
-    let mut redis = Redis::start();
+    let mut redis = Redis::start().unwrap();
     let providers: Vec<_> = (0..3)
         .map(|_| {
             provider_on(
@@ -286,7 +226,7 @@ async fn redis_stopping_and_coming_back_never_costs_a_caller_an_error_or_an_expi
     run(providers.clone(), Duration::from_secs(4)).await;
     let errors: u64 = providers.iter().map(|p| p.stats().store_errors).sum();
     assert!(errors > 0, "the outage was counted");
-    redis.run();
+    redis.restart().unwrap();
     let before = server.request_count("/v2/token");
     run(providers.clone(), Duration::from_secs(4)).await;
     // Sharing resumed: about one request per lifetime for all three, not three.
@@ -300,7 +240,7 @@ async fn redis_stopping_and_coming_back_never_costs_a_caller_an_error_or_an_expi
 async fn a_persons_refresh_token_is_used_once_for_the_whole_fleet() {
     let server = MockServer::start().await.unwrap();
     server.update_config(|c| c.token_lifetime_secs = 3);
-    let redis = Redis::start();
+    let redis = Redis::start().unwrap();
     let c = client(&server);
     let device = c
         .create_device_code(&["offline_access"], &[])

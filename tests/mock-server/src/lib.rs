@@ -22,6 +22,7 @@
 mod config;
 mod fault;
 mod handlers;
+pub mod redis_server;
 mod serve;
 mod state;
 mod tls;
