@@ -370,7 +370,7 @@ impl TokenProvider {
     /// from one fetch shared by every concurrent caller.
     pub async fn token(&self) -> Result<Token> {
         loop {
-            if let Some(t) = self.cached_or_refresh_ahead() {
+            if let Some(t) = self.try_token() {
                 return Ok(t);
             }
             return match self.join_fetch(false) {
@@ -414,7 +414,7 @@ impl TokenProvider {
     /// [`TokenProvider::token`] for callers without an async runtime (and for the bindings):
     /// a cache hit returns at once on the calling thread; a miss blocks on the shared runtime.
     pub fn token_blocking(&self) -> Result<Token> {
-        if let Some(t) = self.cached_or_refresh_ahead() {
+        if let Some(t) = self.try_token() {
             return Ok(t);
         }
         let this = self.clone();
@@ -426,7 +426,7 @@ impl TokenProvider {
     /// `None` when a fetch is needed. Bindings use it to answer a cache hit on the caller's
     /// thread.
     pub fn try_token(&self) -> Option<Token> {
-        self.cached_or_refresh_ahead()
+        self.lookup(None, true).into_token()
     }
 
     /// [`TokenProvider::try_token`] for a caller that keeps the last token it was given (and
@@ -513,11 +513,6 @@ impl TokenProvider {
             store_hits: load(&self.0.store_hits),
             store_errors: load(&self.0.store_errors),
         }
-    }
-
-    /// The hot path: a lock-free read of the cached token.
-    fn cached_or_refresh_ahead(&self) -> Option<Token> {
-        self.lookup(None, true).into_token()
     }
 
     /// The lock-free read behind every cache hit. `serve` counts the hit and, inside the

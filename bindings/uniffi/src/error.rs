@@ -160,14 +160,13 @@ impl TwilioOAuthError {
 
 /// The fields of an API error kind (`Api`, `RateLimited`, `LoginRequired`).
 macro_rules! api_kind {
-    ($variant:ident, $message:expr, $api:expr) => {{
+    ($variant:ident, $message:expr, $error:expr, $api:expr) => {{
         let a: twilio_oauth::ApiError = $api;
         TwilioOAuthError::$variant {
             message: $message,
             status: i32::from(a.status),
             code: a.code,
-            // The record's reading: also the RFC 6749 error a Twilio body puts in its message.
-            error: a.oauth_error().map(str::to_owned),
+            error: $error,
             server_message: a.message,
             more_info: a.more_info,
             retry_after: a.retry_after,
@@ -180,12 +179,14 @@ macro_rules! api_kind {
 impl From<twilio_oauth::Error> for TwilioOAuthError {
     fn from(e: twilio_oauth::Error) -> Self {
         use twilio_oauth::Error as E;
-        let message = e.record().message;
+        // The record's message and RFC 6749 error (read also from a Twilio body's message);
+        // the other fields keep their types (a status, a Duration) from the core's error.
+        let twilio_oauth::ErrorRecord { message, error, .. } = e.record();
         match e {
             E::Config { .. } => Self::Config { message },
-            E::Api(a) => api_kind!(Api, message, a),
-            E::RateLimited(a) => api_kind!(RateLimited, message, a),
-            E::LoginRequired(a) => api_kind!(LoginRequired, message, a),
+            E::Api(a) => api_kind!(Api, message, error, a),
+            E::RateLimited(a) => api_kind!(RateLimited, message, error, a),
+            E::LoginRequired(a) => api_kind!(LoginRequired, message, error, a),
             E::AccessDenied { .. } => Self::AccessDenied { message },
             E::ExpiredToken { .. } => Self::ExpiredToken { message },
             E::Transport { .. } => Self::Transport { message },
